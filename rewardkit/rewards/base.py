@@ -1,0 +1,188 @@
+"""The reward protocol every rewardkit reward follows.
+
+A reward is a picklable callable object with a ``__name__``, called the way TRL's
+GRPOTrainer and RLOOTrainer call reward functions::
+
+    reward(prompts=..., completions=..., completion_ids=..., **dataset_columns)
+
+It returns one ``float`` or ``None`` (cannot score: TRL skips it) per completion, accepts
+plain-string and chat-format completions, and never raises on bad model output. Rich
+results (value, machine-readable reason, details) come from :meth:`Reward.score`; inside a
+trainer the share of each reason and chosen details are logged through TRL's
+``log_metric`` / ``log_extra`` hooks.
+
+>>> class Shouting(Reward):
+...     name = "shouting"
+...     def score_sample(self, sample):
+...         return RewardResult(float(sample.text.isupper()))
+>>> Shouting()(prompts=["hi"], completions=[[{"role": "assistant", "content": "HI"}]])
+[1.0]
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from rewardkit.text import completion_text
+
+logger = logging.getLogger(__name__)
+
+OK = "ok"
+INTERNAL_ERROR = "internal_error"
+
+# Keyword arguments TRL passes that are not dataset columns.
+_TRAINER_KWARGS = frozenset({"trainer_state", "log_metric", "log_extra", "environments"})
+
+
+@dataclass(frozen=True)
+class RewardResult:
+    """One completion's reward: ``value`` (``None`` when it cannot be scored), a short
+    machine-readable ``reason`` (``"ok"`` when nothing went wrong) and free-form ``details``."""
+
+    value: float | None
+    reason: str = OK
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Sample:
+    """One completion as a reward sees it.
+
+    ``text`` is the completion's text whatever its format; ``columns`` holds this row's
+    dataset columns (the gold answer among them).
+    """
+
+    prompt: Any
+    completion: Any
+    text: str
+    completion_ids: Sequence[int] | None = None
+    columns: dict[str, Any] = field(default_factory=dict)
+
+
+class Reward:
+    """Base class of rewardkit rewards.
+
+    Subclasses set ``name`` and implement :meth:`score_sample` (or :meth:`score_samples`
+    to work on the whole batch). ``reasons`` lists the reasons a subclass can give, so
+    that their shares are logged on every step, and ``logged_details`` the detail keys
+    sent to the trainer's completions table.
+    """
+
+    name: str = "reward"
+    reasons: tuple[str, ...] = (OK,)
+    logged_details: tuple[str, ...] = ()
+
+    def __init__(self, *, name: str | None = None) -> None:
+        self.__name__ = name or self.name
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}(name={self.__name__!r})"
+
+    def __call__(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        log_metric: Callable[[str, float], None] | None = None,
+        log_extra: Callable[[str, list], None] | None = None,
+        **kwargs: Any,
+    ) -> list[float | None]:
+        results = self.score(prompts, completions, completion_ids, **kwargs)
+        self._report(results, log_metric, log_extra)
+        return [r.value for r in results]
+
+    def score(
+        self,
+        prompts: Sequence[Any] | None = None,
+        completions: Sequence[Any] | None = None,
+        completion_ids: Sequence[Sequence[int]] | None = None,
+        **kwargs: Any,
+    ) -> list[RewardResult]:
+        """Score a batch and return one :class:`RewardResult` per completion."""
+        samples = make_samples(prompts, completions, completion_ids, kwargs)
+        try:
+            results = list(self.score_samples(samples))
+            if len(results) != len(samples):
+                raise RuntimeError(f"{len(results)} results for {len(samples)} completions")
+            return results
+        except Exception:  # a bug in a batch path must not end a training run
+            logger.exception("reward %s failed on a batch; scoring one by one", self.__name__)
+            return [self._score_safely(s) for s in samples]
+
+    def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """Score many samples; the default scores them one at a time."""
+        return [self._score_safely(s) for s in samples]
+
+    def score_sample(self, sample: Sample) -> RewardResult:
+        """Score one sample. Subclasses override this or :meth:`score_samples`."""
+        raise NotImplementedError(f"{type(self).__name__} must implement score_sample")
+
+    def _score_safely(self, sample: Sample) -> RewardResult:
+        try:
+            return self.score_sample(sample)
+        except Exception as exc:  # never raise into the trainer on bad model output
+            logger.debug("reward %s failed on one sample", self.__name__, exc_info=True)
+            return RewardResult(None, INTERNAL_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
+
+    def _report(
+        self,
+        results: Sequence[RewardResult],
+        log_metric: Callable[[str, float], None] | None,
+        log_extra: Callable[[str, list], None] | None,
+    ) -> None:
+        if not results:
+            return
+        if log_metric is not None:
+            counts = Counter(r.reason for r in results)
+            for reason in dict.fromkeys((*self.reasons, *counts)):
+                log_metric(f"{self.__name__}/reason/{reason}", counts[reason] / len(results))
+        if log_extra is not None:
+            log_extra(f"{self.__name__}/reason", [r.reason for r in results])
+            for key in self.logged_details:
+                log_extra(f"{self.__name__}/{key}", [_printable(r.details.get(key)) for r in results])
+
+
+def _printable(value: Any) -> str:
+    return "" if value is None else str(value)[:200]
+
+
+def make_samples(
+    prompts: Sequence[Any] | None,
+    completions: Sequence[Any] | None,
+    completion_ids: Sequence[Sequence[int]] | None,
+    columns: dict[str, Any],
+) -> list[Sample]:
+    """Turn TRL's batch arguments into :class:`Sample` objects.
+
+    Dataset columns are the keyword lists as long as ``completions``; the trainer's own
+    keywords (``trainer_state``, ...) and anything else are left out.
+
+    >>> make_samples(None, ["a"], None, {"answer": ["1"], "trainer_state": None})[0].columns
+    {'answer': '1'}
+    """
+    if completions is None:
+        raise TypeError("a reward needs `completions`")
+    n = len(completions)
+    if prompts is not None and len(prompts) != n:
+        raise ValueError(f"{len(prompts)} prompts for {n} completions")
+    if completion_ids is not None and len(completion_ids) != n:
+        raise ValueError(f"{len(completion_ids)} completion_ids for {n} completions")
+    row_columns = {
+        key: value
+        for key, value in columns.items()
+        if key not in _TRAINER_KWARGS and isinstance(value, (list, tuple)) and len(value) == n
+    }
+    return [
+        Sample(
+            prompt=prompts[i] if prompts is not None else None,
+            completion=completions[i],
+            text=completion_text(completions[i]),
+            completion_ids=completion_ids[i] if completion_ids is not None else None,
+            columns={key: value[i] for key, value in row_columns.items()},
+        )
+        for i in range(n)
+    ]
