@@ -87,10 +87,15 @@ def run_filter(
         done = store.done_rows
         remaining = islice(iter(rows), done, None)
         bar = tqdm(desc="scoring", unit="row", total=total, initial=done, disable=not progress)
-        for row in scorer.score_rows(remaining):
-            store.append(row)
-            bar.update()
-        bar.close()
+        try:
+            for row in scorer.score_rows(remaining):
+                store.append(row)
+                bar.update()
+        except BaseException:  # stopped (Ctrl-C, a failing reward): keep what is scored
+            store.flush()
+            raise
+        finally:
+            bar.close()
         store.finish()
 
     chain = FilterChain(filters)

@@ -165,11 +165,11 @@ def _plain_call(
 
 
 def _describe(reward: Any) -> dict[str, Any]:
-    """A reward's class and its plain settings, so that changed options are noticed."""
+    """A reward's class and its public plain settings, so that changed options are noticed."""
     settings = {
         k: list(v) if isinstance(v, tuple) else v
         for k, v in sorted(getattr(reward, "__dict__", {}).items())
-        if isinstance(v, (str, int, float, bool, type(None), tuple))
+        if not k.startswith("_") and isinstance(v, (str, int, float, bool, type(None), tuple))
     }
     kind = reward if inspect.isfunction(reward) else type(reward)
     return {"type": f"{kind.__module__}.{kind.__qualname__}", "settings": settings}

@@ -4,7 +4,9 @@ A :class:`ShardStore` is a directory of ``part-NNNNNN.jsonl`` files and a
 ``manifest.json``. Each full shard is written to a temporary file and renamed into place
 (atomic on POSIX), then the manifest is rewritten the same way, so a run killed at any
 moment leaves only whole shards behind. A resumed run asks :attr:`ShardStore.done_rows`,
-skips that many input rows and goes on: nothing done twice, nothing lost. The manifest
+skips that many input rows and goes on: nothing done twice, nothing lost. A run that
+stops on an exception (Ctrl-C included) saves its buffered rows first with
+:meth:`ShardStore.flush`; a killed one loses at most the rows of one unfinished shard. The manifest
 holds a fingerprint of the run's settings; resuming with other settings raises.
 
 >>> import tempfile
@@ -103,10 +105,14 @@ class ShardStore:
         for row in rows:
             self.append(row)
 
-    def finish(self) -> None:
-        """Write the last partial shard and mark the run complete."""
+    def flush(self) -> None:
+        """Save the buffered rows now as a (short) shard, e.g. when the run is stopped."""
         if self._buffer:
             self._flush()
+
+    def finish(self) -> None:
+        """Write the last partial shard and mark the run complete."""
+        self.flush()
         self.complete = True
         self._write_manifest()
 

@@ -13,6 +13,7 @@ run of any size cost nothing extra; the pass-rate histogram is drawn from counts
 
 from __future__ import annotations
 
+import math
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -125,7 +126,8 @@ class FilterStats:
         return "\n".join(lines)
 
     def save_histogram(self, path: str | Path, bins: int = 10) -> Path:
-        """Draw the per-prompt pass-rate histogram to a PNG file."""
+        """Draw the per-prompt pass-rate histogram to a PNG file (``bins`` equal bins,
+        or one bar per possible rate when prompts have few samples)."""
         import matplotlib
 
         matplotlib.use("Agg")
@@ -133,8 +135,11 @@ class FilterStats:
 
         values = [float(rate) for rate in self.rates]
         weights = [self.rates[rate] for rate in self.rates]
+        # With few samples a prompt, pass rates are multiples of 1/d: one bar for each.
+        d = math.lcm(*(rate.denominator for rate in self.rates)) if self.rates else 1
+        edges = [(i - 0.5) / d for i in range(d + 2)] if d <= 32 else bins
         figure, axes = plt.subplots(figsize=(6, 3.5))
-        axes.hist(values, bins=bins, range=(0.0, 1.0), weights=weights, edgecolor="black")
+        axes.hist(values, bins=edges, weights=weights, edgecolor="black")
         axes.set_xlabel("pass rate per prompt")
         axes.set_ylabel("prompts")
         judged = sum(weights)
