@@ -1,0 +1,145 @@
+"""Reading existing completions in every layout and sampling new ones, resumably."""
+
+from __future__ import annotations
+
+import gzip
+import json
+
+import pytest
+from datasets import Dataset
+
+from rewardkit.filters import ShardStore, generate_completions, iter_records, read_completions
+
+
+def test_wide_records_with_lists_objects_and_several_fields():
+    record = {
+        "question": "q1",
+        "gold": "4",
+        "model_a": {"solution": "A: 4", "is_correct": True},
+        "model_b": ["x", [{"role": "assistant", "content": "y"}]],
+    }
+    rows = list(
+        read_completions(
+            [record], prompt_field="question", completion_fields=["model_a", "model_b"]
+        )
+    )
+    assert [(r["sample"], r["source"], r["completion"]) for r in rows] == [
+        (0, "model_a", "A: 4"),
+        (1, "model_b", "x"),
+        (2, "model_b", [{"role": "assistant", "content": "y"}]),
+    ]
+    assert rows[0]["is_correct"] is True and "is_correct" not in rows[1]
+    assert all(r["gold"] == "4" and r["prompt"] == "q1" and r["prompt_id"] == 0 for r in rows)
+
+
+def test_long_records_group_consecutive_prompts_or_ids():
+    records = [
+        {"prompt": "p", "completion": "a"},
+        {"prompt": "p", "completion": "b"},
+        {"prompt": [{"role": "user", "content": "chat"}], "completion": "c"},
+    ]
+    assert [(r["prompt_id"], r["sample"]) for r in read_completions(records)] == [
+        (0, 0),
+        (0, 1),
+        (1, 0),
+    ]
+    with_ids = [{**r, "uid": "abc"[i]} for i, r in enumerate(records)]
+    assert [r["prompt_id"] for r in read_completions(with_ids, id_field="uid")] == ["a", "b", "c"]
+
+
+def test_jsonl_gzip_parquet_and_datasets_sources_agree(tmp_path):
+    records = [{"prompt": f"p{i}", "completion": f"c{i}", "answer": str(i)} for i in range(5)]
+    plain = tmp_path / "in.jsonl"
+    plain.write_text("\n".join(json.dumps(r) for r in records) + "\n\n", encoding="utf-8")
+    zipped = tmp_path / "in.jsonl.gz"
+    with gzip.open(zipped, "wt", encoding="utf-8") as handle:
+        handle.write(plain.read_text())
+    dataset = Dataset.from_list(records)
+    parquet = tmp_path / "in.parquet"
+    dataset.to_parquet(str(parquet))
+    expected = list(read_completions(records))
+    for source in (plain, zipped, parquet, dataset, str(plain)):
+        assert list(read_completions(source)) == expected
+    assert list(iter_records(dataset.to_iterable_dataset())) == records
+
+
+@pytest.mark.parametrize(
+    ("content", "error"),
+    [
+        ('{"prompt": "p", "completion": "c"}\n{"prompt": \n', "in.jsonl:2: not JSON"),
+        ('["a list"]\n', "in.jsonl:1: expected a JSON object"),
+        ('{"completion": "c"}\n', "no prompt field 'prompt'"),
+        ('{"prompt": "p"}\n', "no completion field 'completion'"),
+        ('{"prompt": "p", "completion": 3}\n', "holds int, not text"),
+        ('{"prompt": "p", "completion": {"score": 1}}\n', "object without any of"),
+    ],
+)
+def test_malformed_input_gives_clear_errors(tmp_path, content, error):
+    path = tmp_path / "in.jsonl"
+    path.write_text(content, encoding="utf-8")
+    with pytest.raises((ValueError, TypeError), match=error):
+        list(read_completions(path))
+
+
+def test_missing_file_and_no_fields():
+    with pytest.raises(FileNotFoundError):
+        list(read_completions("/no/such/file.jsonl"))
+    with pytest.raises(ValueError, match="at least one field"):
+        list(read_completions([], completion_fields=[]))
+
+
+PROMPTS = [
+    {"prompt": "What is 2 + 3?", "answer": "5"},
+    {"prompt": [{"role": "user", "content": "What is 7 - 4?"}], "answer": "3"},
+    {"prompt": "What is 6 * 2?", "answer": "12"},
+]
+
+
+def _generate(model_path, store=None, **kwargs):
+    return generate_completions(
+        PROMPTS, model_path, n=2, batch_size=2, max_new_tokens=4, prompts_per_shard=2,
+        store=store, **kwargs,
+    )  # fmt: skip
+
+
+def test_transformers_generation_and_resume(tiny_model_path, tmp_path):
+    whole = list(_generate(tiny_model_path))
+    assert [(r["prompt_id"], r["sample"]) for r in whole] == [
+        (0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1),
+    ]  # fmt: skip
+    assert all(isinstance(r["completion"], str) for r in whole if isinstance(r["prompt"], str))
+    chat = [r for r in whole if r["prompt_id"] == 1]
+    assert all(r["completion"][0]["role"] == "assistant" for r in chat)
+    assert all(r["answer"] == PROMPTS[r["prompt_id"]]["answer"] for r in whole)
+
+    store = ShardStore(tmp_path / "gen", shard_rows=4)
+    partial = _generate(tiny_model_path, store)
+    first = [next(partial) for _ in range(4)]  # the first chunk of two prompts, then stop
+    partial.close()
+    assert first == whole[:4]
+    assert ShardStore(tmp_path / "gen", shard_rows=4).done_rows == 4
+
+    resumed = list(_generate(tiny_model_path, ShardStore(tmp_path / "gen", shard_rows=4)))
+    assert resumed == whole  # same seeds per chunk: the same completions
+    # A finished store is read back without loading any model.
+    again = list(_generate("/no/model/here", ShardStore(tmp_path / "gen", shard_rows=4)))
+    assert again == whole
+
+
+def test_generation_settings_are_checked(tmp_path):
+    with pytest.raises(ValueError, match="unknown engine"):
+        next(_generate("m", engine="tgi"))
+    with pytest.raises(ValueError, match="prompts_per_shard \\* n"):
+        next(_generate("m", ShardStore(tmp_path, shard_rows=5)))
+    with pytest.raises(ValueError, match="at least 1"):
+        next(generate_completions(PROMPTS, "m", n=0))
+
+
+def test_vllm_engine_without_vllm_says_how_to_install():
+    try:
+        import vllm  # noqa: F401
+    except ImportError:
+        with pytest.raises(ImportError, match="rewardkit\\[vllm\\]"):
+            next(_generate("some/model", engine="vllm"))
+    else:
+        pytest.skip("vllm is installed")
