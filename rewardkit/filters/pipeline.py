@@ -1,10 +1,10 @@
 r"""The whole filtering run: score (resumably), filter per prompt, export, count.
 
-:func:`run_filter` streams completion rows through a :class:`Scorer` into a
-:class:`ShardStore` under ``out_dir/scored`` (so a run stopped part way resumes at the
-last whole shard), then streams the scored shards prompt by prompt through a
-:class:`FilterChain` and an :class:`Exporter`. It writes, each through a temporary file
-renamed at the end:
+:func:`run_filter` streams completion rows through a :class:`Scorer`, saving the scored
+rows in a :class:`ShardStore` under ``out_dir/scored`` as it goes, and on through a
+:class:`FilterChain` and an :class:`Exporter` prompt by prompt, in one pass. A rerun
+after an interruption reads the saved rows back instead of scoring them again and
+scores the rest. It writes, each through a temporary file renamed at the end:
 
 - ``<format>.jsonl``: the dataset (``datasets.load_dataset("json", data_files=...)``),
 - ``dropped.jsonl``: one line per dropped completion with its filter and reason,
@@ -83,21 +83,6 @@ def run_filter(
         fingerprint={"scorer": scorer.fingerprint(), "input": input_fingerprint},
         overwrite=overwrite,
     )
-    if not store.complete:
-        done = store.done_rows
-        remaining = islice(iter(rows), done, None)
-        bar = tqdm(desc="scoring", unit="row", total=total, initial=done, disable=not progress)
-        try:
-            for row in scorer.score_rows(remaining):
-                store.append(row)
-                bar.update()
-        except BaseException:  # stopped (Ctrl-C, a failing reward): keep what is scored
-            store.flush()
-            raise
-        finally:
-            bar.close()
-        store.finish()
-
     chain = FilterChain(filters)
     stats = FilterStats(ks)
     paths = {
@@ -110,8 +95,9 @@ def run_filter(
         _atomic_lines(paths["dropped"]) as dropped_file,
         _atomic_lines(paths["pass_rates"]) as rates_file,
     ):
-        groups = iter_groups(store.rows(), check=check_groups)
-        for group_rows in tqdm(groups, desc="filtering", unit="prompt", disable=not progress):
+        bar = tqdm(desc="scoring and filtering", unit="row", total=total, disable=not progress)
+        scored = _scored_rows(rows, scorer, store, bar)
+        for group_rows in iter_groups(scored, check=check_groups):
             group = PromptGroup(group_rows[0].get("prompt_id"), group_rows)
             n_judged, n_correct = group.n_judged, group.n_correct
             stats.add_prompt(n_judged, n_correct)
@@ -139,11 +125,33 @@ def run_filter(
                     }
                 )
             stats.add_rows(len(group_rows), len(kept), (d.reason for d in drops), len(records))
+        bar.close()
 
     summary = out / "stats.json"
     write_atomic(summary, json.dumps(stats.summary(), indent=1))
     histogram = stats.save_histogram(out / "pass_rates.png")
     return FilterReport(stats, histogram=histogram, summary=summary, **paths)
+
+
+def _scored_rows(
+    rows: Iterable[dict[str, Any]], scorer: Scorer, store: ShardStore, bar: tqdm
+) -> Iterator[dict[str, Any]]:
+    """The rows scored before (read back from the store), then the rest, scored now and
+    saved as they go. A run stopped by an exception saves what it scored first."""
+    for row in store.rows():
+        bar.update()
+        yield row
+    if store.complete:
+        return
+    try:
+        for row in scorer.score_rows(islice(iter(rows), store.done_rows, None)):
+            store.append(row)
+            bar.update()
+            yield row
+    except BaseException:  # Ctrl-C, a failing reward, a failing filter: keep what is scored
+        store.flush()
+        raise
+    store.finish()
 
 
 class _Lines:

@@ -17,6 +17,7 @@ from __future__ import annotations
 import inspect
 import logging
 import math
+from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
@@ -101,9 +102,15 @@ class Scorer:
             return
         import multiprocessing
 
+        # Submit a few batches ahead only (Pool.imap would read the whole input at once).
+        pending: deque = deque()
         with multiprocessing.get_context("spawn").Pool(self.workers) as pool:
-            for scored in pool.imap(self.score_batch, batches, chunksize=1):
-                yield from scored
+            for batch in batches:
+                pending.append(pool.apply_async(self.score_batch, (batch,)))
+                if len(pending) >= 2 * self.workers:
+                    yield from pending.popleft().get()
+            while pending:
+                yield from pending.popleft().get()
 
     def score_batch(self, rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Score one batch of rows (returns new row dicts)."""

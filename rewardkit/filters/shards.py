@@ -118,7 +118,7 @@ class ShardStore:
 
     def rows(self) -> Iterator[dict[str, Any]]:
         """Stream every row on disk, in order, one shard in memory at a time."""
-        for shard in self._shards:
+        for shard in list(self._shards):  # not the shards appended meanwhile
             with (self.directory / shard["name"]).open(encoding="utf-8") as lines:
                 for line in lines:
                     yield json.loads(line)
