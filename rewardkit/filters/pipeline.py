@@ -161,7 +161,7 @@ class _Lines:
         self.handle = handle
 
     def write(self, record: dict[str, Any]) -> None:
-        self.handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+        self.handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
 
 
 @contextmanager

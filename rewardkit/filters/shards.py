@@ -97,7 +97,7 @@ class ShardStore:
         """Add one row; a shard is written each time ``shard_rows`` rows are buffered."""
         if self.complete:
             raise RuntimeError(f"{self.directory} is complete; open it with overwrite=True")
-        self._buffer.append(json.dumps(row, ensure_ascii=False))
+        self._buffer.append(json.dumps(row, ensure_ascii=False, default=str))  # dates etc. as text
         if len(self._buffer) >= self.shard_rows:
             self._flush()
 

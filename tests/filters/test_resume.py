@@ -143,3 +143,30 @@ def test_killed_cli_run_resumes_to_the_same_output(tmp_path):
     for name in ("kto.jsonl", "dropped.jsonl", "pass_rates.jsonl", "stats.json"):
         assert (tmp_path / "part" / name).read_text() == (tmp_path / "whole" / name).read_text()
     assert resumed.stdout.splitlines()[:6] == whole.stdout.splitlines()[:6]  # summary table
+
+
+def test_rows_with_non_json_values_resume_to_the_same_output(tmp_path):
+    import datetime
+
+    records = synthetic_records(n_prompts=8)
+    for i, record in enumerate(records):
+        record["created"] = datetime.date(2024, 1, 1 + i)  # e.g. a Parquet date column
+
+    def run(out, reward):
+        return run_filter(
+            read_completions(records, completion_fields=["completions"]),
+            Scorer([reward], batch_size=8),
+            ["correct"],
+            Exporter("sft", columns=["created"]),
+            out,
+            shard_rows=8,
+            progress=False,
+        )
+
+    run(tmp_path / "whole", CountingAccuracy(tmp_path / "a.log"))
+    with pytest.raises(KeyboardInterrupt):
+        run(tmp_path / "part", CountingAccuracy(tmp_path / "b.log", stop_after=2))
+    run(tmp_path / "part", CountingAccuracy(tmp_path / "b.log"))
+    whole = (tmp_path / "whole" / "sft.jsonl").read_text()
+    assert whole == (tmp_path / "part" / "sft.jsonl").read_text()
+    assert '"created": "2024-01-02"' in whole
