@@ -16,13 +16,13 @@ in the chain. Filters are built by name from a spec string such as
 
 from __future__ import annotations
 
-import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from rewardkit.filters.seen import SeenKeys
 from rewardkit.text import all_boxed, completion_text, final_answer, split_think
 from rewardkit.verify import equivalent
 
@@ -456,29 +456,6 @@ class FilterChain:
         return kept, dropped
 
 
-class _SeenIds:
-    """A fixed-size Bloom filter of prompt ids: memory stays constant however long the
-    input. False alarms are below one in a million per prompt up to a million prompts."""
-
-    _BITS = 1 << 26  # 8 MiB
-    _HASHES = 6
-
-    def __init__(self) -> None:
-        self._bits = bytearray(self._BITS // 8)
-
-    def add(self, key: Any) -> bool:
-        """Add ``key``; true when it was (probably) added before."""
-        digest = hashlib.blake2b(repr(key).encode(), digest_size=8 * self._HASHES).digest()
-        seen = True
-        for i in range(self._HASHES):
-            bit = int.from_bytes(digest[8 * i : 8 * i + 8], "little") % self._BITS
-            byte, mask = bit >> 3, 1 << (bit & 7)
-            if not self._bits[byte] & mask:
-                seen = False
-                self._bits[byte] |= mask
-        return seen
-
-
 def iter_groups(rows: Iterable[Row], *, check: bool = True) -> Iterator[list[Row]]:
     """Group consecutive rows with the same ``prompt_id``.
 
@@ -489,7 +466,7 @@ def iter_groups(rows: Iterable[Row], *, check: bool = True) -> Iterator[list[Row
     >>> [len(g) for g in iter_groups([{"prompt_id": 1}, {"prompt_id": 1}, {"prompt_id": 2}])]
     [2, 1]
     """
-    seen = _SeenIds() if check else None
+    seen = SeenKeys() if check else None
     group: list[Row] = []
     for row in rows:
         if group and row.get("prompt_id") != group[0].get("prompt_id"):

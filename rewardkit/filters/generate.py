@@ -21,6 +21,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rewardkit.filters.seen import SeenKeys
 from rewardkit.filters.shards import ShardStore
 
 __all__ = ["generate_completions", "iter_records", "read_completions"]
@@ -82,7 +83,8 @@ def read_completions(
     "is_correct": ...}`` (its text is the first of ``completion``, ``solution``,
     ``response``, ``text``, ``output``; its other keys become columns). *Long*: one
     completion per record; consecutive records with the same ``id_field`` value (or,
-    without one, the same prompt) are one prompt.
+    without one, the same prompt) are one prompt. Without an ``id_field``, a prompt that
+    comes back after others raises ``ValueError`` (with one, the grouping checks ids).
 
     ``prompt_id`` is the ``id_field`` value, else the number of the prompt in the input.
     With several completion fields, each row's ``source`` names the one it came from.
@@ -91,6 +93,7 @@ def read_completions(
         completion_fields = (completion_fields,)
     if not completion_fields:
         raise ValueError("completion_fields must name at least one field")
+    seen = None if id_field else SeenKeys()  # ids are checked when rows are grouped
     previous_key: Any = object()
     prompt_number = -1
     sample = 0
@@ -100,6 +103,11 @@ def read_completions(
         prompt = record[prompt_field]
         key = record.get(id_field) if id_field else _prompt_key(prompt)
         if key != previous_key:  # a new prompt starts
+            if seen is not None and seen.add(key):
+                raise ValueError(
+                    f"record {index}: its prompt came before, with other prompts between; "
+                    "put the rows of each prompt next to each other, or give an id_field"
+                )
             previous_key, prompt_number, sample = key, prompt_number + 1, 0
         columns = {
             k: v for k, v in record.items() if k != prompt_field and k not in completion_fields

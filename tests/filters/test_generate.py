@@ -143,3 +143,11 @@ def test_vllm_engine_without_vllm_says_how_to_install():
             next(_generate("some/model", engine="vllm"))
     else:
         pytest.skip("vllm is installed")
+
+
+def test_a_prompt_that_comes_back_later_is_refused_without_ids():
+    records = [{"prompt": p, "completion": "c"} for p in ("a", "b", "a")]
+    with pytest.raises(ValueError, match="record 2: its prompt came before"):
+        list(read_completions(records))
+    ids = [{**r, "uid": i} for i, r in enumerate(records)]  # distinct ids: distinct prompts
+    assert [r["prompt_id"] for r in read_completions(ids, id_field="uid")] == [0, 1, 2]
