@@ -12,8 +12,9 @@ default they follow the input: chat prompts give conversational records.
 
 >>> rows = [{"prompt": "1+1?", "completion": c, "reward": r, "correct": r > 0}
 ...         for c, r in [("2", 1.0), ("3", 0.0)]]
->>> Exporter("dpo").records(rows)
-[{'prompt': '1+1?', 'chosen': '2', 'rejected': '3', 'score_chosen': 1.0, 'score_rejected': 0.0, 'margin': 1.0}]
+>>> pair = Exporter("dpo").records(rows)[0]
+>>> pair["chosen"], pair["rejected"], pair["margin"]
+('2', '3', 1.0)
 >>> Exporter("kto", conversational=True).records(rows)[1]["completion"]
 [{'role': 'assistant', 'content': '3'}]
 """

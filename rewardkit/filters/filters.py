@@ -204,7 +204,7 @@ def _ngrams(text: str, n: int) -> frozenset[tuple[str, ...]]:
     words = text.lower().split()
     if len(words) < n:
         return frozenset({tuple(words)})
-    return frozenset(zip(*(words[i:] for i in range(n))))
+    return frozenset(zip(*(words[i:] for i in range(n)), strict=False))  # shortest wins
 
 
 class TopKDistinct(Filter):

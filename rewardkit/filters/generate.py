@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -203,13 +204,13 @@ def generate_completions(
         next(records, None)
     chunk_index = done_prompts // prompts_per_shard
     progress = tqdm(desc="generating", unit="prompt", initial=done_prompts)
-    while chunk := [r for _, r in zip(range(prompts_per_shard), records)]:
+    while chunk := list(islice(records, prompts_per_shard)):
         texts = [sampler.render(r[prompt_field]) for r in chunk]
         outputs = sampler.sample(
             texts, n, batch_size, max_new_tokens, temperature, top_p, seed + chunk_index
         )
         rows = []
-        for offset, (record, samples) in enumerate(zip(chunk, outputs)):
+        for offset, (record, samples) in enumerate(zip(chunk, outputs, strict=True)):
             prompt = record[prompt_field]
             columns = {k: v for k, v in record.items() if k != prompt_field}
             for j, text in enumerate(samples):

@@ -12,7 +12,8 @@ scores the rest. It writes, each through a temporary file renamed at the end:
 - ``stats.json`` and ``pass_rates.png`` (the pass-rate histogram).
 
 >>> import tempfile
->>> rows = [{"prompt": "2+2?", "completion": c, "answer": "4"} for c in (r"\boxed{4}", r"\boxed{5}")]
+>>> rows = [{"prompt": "2+2?", "completion": c, "answer": "4"}
+...         for c in (r"\boxed{4}", r"\boxed{5}")]
 >>> report = run_filter(rows, Scorer("boxed_accuracy"), ["correct"], Exporter("sft"),
 ...                     tempfile.mkdtemp(), progress=False)
 >>> report.stats.kept_rows, dict(report.stats.dropped)

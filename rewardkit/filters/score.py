@@ -121,9 +121,15 @@ class Scorer:
         per_reward = [self._call(reward, prompts, completions, columns) for reward in self.rewards]
         scored = []
         for i, row in enumerate(rows):
-            values = {name: results[0][i] for name, results in zip(self.names, per_reward)}
-            reasons = {name: results[1][i] for name, results in zip(self.names, per_reward)}
-            terms = [w * v for w, v in zip(self.weights, values.values()) if v is not None]
+            values = {
+                name: results[0][i] for name, results in zip(self.names, per_reward, strict=True)
+            }
+            reasons = {
+                name: results[1][i] for name, results in zip(self.names, per_reward, strict=True)
+            }
+            terms = [
+                w * v for w, v in zip(self.weights, values.values(), strict=True) if v is not None
+            ]
             judged = values[self.correct_name]
             scored.append(
                 {

@@ -170,3 +170,25 @@ def test_rows_with_non_json_values_resume_to_the_same_output(tmp_path):
     whole = (tmp_path / "whole" / "sft.jsonl").read_text()
     assert whole == (tmp_path / "part" / "sft.jsonl").read_text()
     assert '"created": "2024-01-02"' in whole
+
+
+def test_changing_filters_or_format_reuses_the_scores(tmp_path):
+    records = synthetic_records(n_prompts=10)
+    log = tmp_path / "log"
+
+    def run(filters, fmt):
+        return run_filter(
+            read_completions(records, completion_fields=["completions"]),
+            Scorer([CountingAccuracy(log)]),
+            filters,
+            Exporter(fmt),
+            tmp_path / "out",
+            progress=False,
+        )
+
+    first = run(["correct"], "sft")
+    second = run(["pass_rate"], "dpo")
+    assert len(log.read_text().splitlines()) == 40  # scored once for both runs
+    assert first.stats.dropped == {"incorrect": 20}
+    assert second.stats.dropped == {"never_solved": 8, "always_solved": 8}
+    assert second.stats.records == 6 and (tmp_path / "out" / "dpo.jsonl").exists()

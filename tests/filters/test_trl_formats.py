@@ -84,5 +84,5 @@ def test_gsm8k_plain_dataset_trains(fmt, shared_data, tiny_model_path, tmp_path)
     assert isinstance(dataset[0]["prompt"], str)
     if fmt == "dpo":
         assert all(m > 0 for m in dataset["margin"])  # ties never make a pair
-        assert all(c != r for c, r in zip(dataset["chosen"], dataset["rejected"]))
+        assert all(c != r for c, r in zip(dataset["chosen"], dataset["rejected"], strict=True))
     _train_one_step(fmt, dataset, tiny_model_path, str(tmp_path / "trainer"))
