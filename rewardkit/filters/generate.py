@@ -171,8 +171,10 @@ def generate_completions(
     temperature: float = 1.0,
     top_p: float = 1.0,
     seed: int = 0,
-    store: ShardStore | None = None,
+    shards_dir: str | Path | None = None,
     prompts_per_shard: int = 64,
+    overwrite: bool = False,
+    progress: bool = True,
 ) -> Iterator[dict[str, Any]]:
     """Sample ``n`` completions for each prompt record, streamed as completion rows.
 
@@ -182,16 +184,31 @@ def generate_completions(
     tokenizer's chat template and give chat completions.
 
     Work is done ``prompts_per_shard`` prompts at a time, each chunk seeded with
-    ``seed`` plus its number. With a ``store``, every chunk's rows are saved as one
-    shard; a rerun on the same store yields the saved rows, skips their prompts and
-    samples the rest, so an interrupted run resumes without sampling anything twice.
+    ``seed`` plus its number. With a ``shards_dir``, every chunk's rows are saved there
+    as one shard of a :class:`ShardStore`; a rerun with the same settings yields the
+    saved rows, skips their prompts and samples the rest, so an interrupted run resumes
+    without sampling a finished chunk twice (other settings raise; ``overwrite`` starts
+    afresh).
     """
     if n < 1 or batch_size < 1 or prompts_per_shard < 1:
         raise ValueError("n, batch_size and prompts_per_shard must be at least 1")
     if engine not in ("transformers", "vllm"):
         raise ValueError(f"unknown engine {engine!r}: use 'transformers' or 'vllm'")
-    if store is not None and store.shard_rows != prompts_per_shard * n:
-        raise ValueError("the store's shard_rows must be prompts_per_shard * n")
+    store = None
+    if shards_dir is not None:
+        settings = {
+            "model": str(model) if isinstance(model, (str, Path)) else type(model).__name__,
+            "engine": engine,
+            "n": n,
+            "max_new_tokens": max_new_tokens,
+            "temperature": temperature,
+            "top_p": top_p,
+            "seed": seed,
+            "prompt_field": prompt_field,
+        }
+        store = ShardStore(
+            shards_dir, shard_rows=prompts_per_shard * n, fingerprint=settings, overwrite=overwrite
+        )
     done_prompts = 0
     if store is not None:
         yield from store.rows()
@@ -203,8 +220,11 @@ def generate_completions(
     for _ in range(done_prompts):
         next(records, None)
     chunk_index = done_prompts // prompts_per_shard
-    progress = tqdm(desc="generating", unit="prompt", initial=done_prompts)
+    bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
     while chunk := list(islice(records, prompts_per_shard)):
+        for offset, record in enumerate(chunk):
+            if prompt_field not in record:
+                raise ValueError(f"prompt {done_prompts + offset} has no field {prompt_field!r}")
         texts = [sampler.render(r[prompt_field]) for r in chunk]
         outputs = sampler.sample(
             texts, n, batch_size, max_new_tokens, temperature, top_p, seed + chunk_index
@@ -231,8 +251,8 @@ def generate_completions(
         yield from rows
         done_prompts += len(chunk)
         chunk_index += 1
-        progress.update(len(chunk))
-    progress.close()
+        bar.update(len(chunk))
+    bar.close()
     if store is not None:
         store.finish()
 

@@ -8,7 +8,8 @@ import json
 import pytest
 from datasets import Dataset
 
-from rewardkit.filters import ShardStore, generate_completions, iter_records, read_completions
+import rewardkit.filters.generate as generate_module
+from rewardkit.filters import generate_completions, iter_records, read_completions
 
 
 def test_wide_records_with_lists_objects_and_several_fields():
@@ -95,14 +96,14 @@ PROMPTS = [
 ]
 
 
-def _generate(model_path, store=None, **kwargs):
+def _generate(model_path, shards_dir=None, **kwargs):
     return generate_completions(
         PROMPTS, model_path, n=2, batch_size=2, max_new_tokens=4, prompts_per_shard=2,
-        store=store, **kwargs,
+        shards_dir=shards_dir, progress=False, **kwargs,
     )  # fmt: skip
 
 
-def test_transformers_generation_and_resume(tiny_model_path, tmp_path):
+def test_transformers_generation_and_resume(tiny_model_path, tmp_path, monkeypatch):
     whole = list(_generate(tiny_model_path))
     assert [(r["prompt_id"], r["sample"]) for r in whole] == [
         (0, 0), (0, 1), (1, 0), (1, 1), (2, 0), (2, 1),
@@ -112,27 +113,34 @@ def test_transformers_generation_and_resume(tiny_model_path, tmp_path):
     assert all(r["completion"][0]["role"] == "assistant" for r in chat)
     assert all(r["answer"] == PROMPTS[r["prompt_id"]]["answer"] for r in whole)
 
-    store = ShardStore(tmp_path / "gen", shard_rows=4)
-    partial = _generate(tiny_model_path, store)
+    partial = _generate(tiny_model_path, tmp_path / "gen")
     first = [next(partial) for _ in range(4)]  # the first chunk of two prompts, then stop
     partial.close()
     assert first == whole[:4]
-    assert ShardStore(tmp_path / "gen", shard_rows=4).done_rows == 4
+    manifest = json.loads((tmp_path / "gen" / "manifest.json").read_text())
+    assert [s["rows"] for s in manifest["shards"]] == [4] and not manifest["complete"]
 
-    resumed = list(_generate(tiny_model_path, ShardStore(tmp_path / "gen", shard_rows=4)))
+    resumed = list(_generate(tiny_model_path, tmp_path / "gen"))
     assert resumed == whole  # same seeds per chunk: the same completions
-    # A finished store is read back without loading any model.
-    again = list(_generate("/no/model/here", ShardStore(tmp_path / "gen", shard_rows=4)))
-    assert again == whole
+    with pytest.raises(ValueError, match="other settings"):
+        next(_generate(tiny_model_path, tmp_path / "gen", temperature=0.5))
+
+    # A finished run is read back without loading any model.
+    def no_model(*args, **kwargs):
+        raise AssertionError("the model was loaded again")
+
+    monkeypatch.setattr(generate_module, "_HFSampler", no_model)
+    assert list(_generate(tiny_model_path, tmp_path / "gen")) == whole
 
 
-def test_generation_settings_are_checked(tmp_path):
+def test_generation_settings_are_checked(monkeypatch):
     with pytest.raises(ValueError, match="unknown engine"):
         next(_generate("m", engine="tgi"))
-    with pytest.raises(ValueError, match="prompts_per_shard \\* n"):
-        next(_generate("m", ShardStore(tmp_path, shard_rows=5)))
     with pytest.raises(ValueError, match="at least 1"):
         next(generate_completions(PROMPTS, "m", n=0))
+    monkeypatch.setattr(generate_module, "_HFSampler", lambda model, tokenizer: None)
+    with pytest.raises(ValueError, match="prompt 0 has no field 'question'"):
+        next(_generate("m", prompt_field="question"))
 
 
 def test_vllm_engine_without_vllm_says_how_to_install():
