@@ -8,7 +8,9 @@ Example (GSM8K solutions of four models, one record per question)::
         --filter pass_rate --filter top_k_distinct:k=2,by=equations \\
         --format sft --out runs/sft
 
-Rerunning the same command after an interruption resumes the scoring where it stopped.
+With ``--generate MODEL`` the input holds prompts (and gold answers) and ``--n``
+completions per prompt are sampled first. Rerunning the same command after an
+interruption resumes the generation and the scoring where they stopped.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from rewardkit.filters import (
     Scorer,
     build_filter,
     filter_names,
+    generate_completions,
     read_completions,
     run_filter,
 )
@@ -49,6 +52,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "(repeatable; default: completion)",
     )
     source.add_argument("--id-field", help="prompt id column (default: consecutive prompts)")
+
+    sampling = parser.add_argument_group("generation (instead of reading completions)")
+    sampling.add_argument("--generate", metavar="MODEL", help="sample completions with MODEL")
+    sampling.add_argument("--engine", choices=("transformers", "vllm"), default="transformers")
+    sampling.add_argument("--n", type=int, default=4, help="completions per prompt")
+    sampling.add_argument("--max-new-tokens", type=int, default=512)
+    sampling.add_argument("--temperature", type=float, default=1.0)
+    sampling.add_argument("--top-p", type=float, default=1.0)
+    sampling.add_argument("--seed", type=int, default=0)
+    sampling.add_argument("--generation-batch-size", type=int, default=8)
 
     scoring = parser.add_argument_group("rewards")
     scoring.add_argument(
@@ -119,9 +132,31 @@ def run(args: argparse.Namespace) -> int:
         "mtime_ns": status.st_mtime_ns,
         "fields": [args.prompt_field, fields, args.id_field],
     }
-    rows = read_completions(
-        args.input, prompt_field=args.prompt_field, completion_fields=fields, id_field=args.id_field
-    )
+    if args.generate:
+        fingerprint["generate"] = [args.generate, args.engine, args.n, args.max_new_tokens,
+                                   args.temperature, args.top_p, args.seed]  # fmt: skip
+        rows = generate_completions(
+            args.input,
+            args.generate,
+            n=args.n,
+            engine=args.engine,
+            prompt_field=args.prompt_field,
+            batch_size=args.generation_batch_size,
+            max_new_tokens=args.max_new_tokens,
+            temperature=args.temperature,
+            top_p=args.top_p,
+            seed=args.seed,
+            shards_dir=args.out / "generated",
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+        )
+    else:
+        rows = read_completions(
+            args.input,
+            prompt_field=args.prompt_field,
+            completion_fields=fields,
+            id_field=args.id_field,
+        )
     report = run_filter(
         rows,
         scorer,

@@ -50,3 +50,22 @@ def test_filter_command_errors_are_clear(tmp_path, capsys):
     missing = ["filter", "--input", str(tmp_path / "none.jsonl"), "--reward", "boxed_accuracy"]
     assert main([*missing, "--out", str(tmp_path)]) == 2
     assert "no such input file" in capsys.readouterr().err
+
+
+def test_filter_command_generates_with_a_model(tiny_model_path, tmp_path, capsys):
+    prompts = [{"prompt": f"What is {i} + 1?", "answer": str(i + 1)} for i in range(3)]
+    data = write_jsonl(tmp_path / "prompts.jsonl", prompts)
+    out = tmp_path / "out"
+    command = [
+        "filter", "--input", str(data), "--generate", tiny_model_path, "--n", "2",
+        "--max-new-tokens", "4", "--reward", "boxed_accuracy", "--filter", "length:min=0",
+        "--format", "kto", "--out", str(out), "--no-progress",
+    ]  # fmt: skip
+    assert main(command) == 0
+    first = capsys.readouterr().out
+    records = [json.loads(line) for line in (out / "kto.jsonl").read_text().splitlines()]
+    assert len(records) == 6  # 3 prompts x 2 samples, all judged (a random model: all wrong)
+    assert {r["label"] for r in records} == {False}
+    assert json.loads((out / "generated" / "manifest.json").read_text())["complete"]
+    assert main(command) == 0  # a rerun reads both stores back and gives the same table
+    assert capsys.readouterr().out == first
