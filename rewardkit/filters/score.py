@@ -22,7 +22,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
 from typing import Any
 
-from rewardkit.rewards import get_reward
+from rewardkit.rewards import Reward, get_reward
 
 __all__ = ["SCORE_FIELDS", "Scorer"]
 
@@ -146,7 +146,7 @@ class Scorer:
     def _call(
         reward: Callable[..., Any], prompts: list, completions: list, columns: dict[str, list]
     ) -> tuple[list[float | None], list[str]]:
-        if hasattr(reward, "score"):  # a rewardkit Reward: values with reasons
+        if isinstance(reward, Reward):  # values with reasons
             results = reward.score(prompts, completions, None, **columns)
             return [_number(r.value) for r in results], [r.reason for r in results]
         try:
