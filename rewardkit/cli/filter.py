@@ -96,7 +96,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     output.add_argument("--pairs", choices=PAIRINGS, default="best_worst")
     output.add_argument("--max-pairs", type=int)
     output.add_argument("--keep-column", action="append", default=[], help="copy into records")
-    output.add_argument("--shard-rows", type=int, default=4096)
+    output.add_argument("--shard-rows", type=int, default=8192)
     output.add_argument("--overwrite", action="store_true", help="start afresh in --out")
     output.add_argument("--no-progress", action="store_true")
     parser.set_defaults(handler=run)

@@ -36,7 +36,7 @@ from tqdm import tqdm
 from rewardkit.filters.export import Exporter
 from rewardkit.filters.filters import Filter, FilterChain, PromptGroup, iter_groups
 from rewardkit.filters.score import Scorer
-from rewardkit.filters.shards import ShardStore, write_atomic
+from rewardkit.filters.shards import ShardStore, encode_json, write_atomic
 from rewardkit.filters.stats import FilterStats
 
 __all__ = ["FilterReport", "run_filter"]
@@ -61,7 +61,7 @@ def run_filter(
     exporter: Exporter,
     out_dir: str | Path,
     *,
-    shard_rows: int = 4096,
+    shard_rows: int = 8192,
     ks: Sequence[int] = (1,),
     input_fingerprint: Any = None,
     check_groups: bool = True,
@@ -162,7 +162,7 @@ class _Lines:
         self.handle = handle
 
     def write(self, record: dict[str, Any]) -> None:
-        self.handle.write(json.dumps(record, ensure_ascii=False, default=str) + "\n")
+        self.handle.write(encode_json(record) + "\n")
 
 
 @contextmanager
