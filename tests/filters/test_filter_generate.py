@@ -159,3 +159,51 @@ def test_a_prompt_that_comes_back_later_is_refused_without_ids():
         list(read_completions(records))
     ids = [{**r, "uid": i} for i, r in enumerate(records)]  # distinct ids: distinct prompts
     assert [r["prompt_id"] for r in read_completions(ids, id_field="uid")] == [0, 1, 2]
+
+
+def test_vllm_engine_calls_the_offline_api(monkeypatch, tmp_path):
+    """vLLM is not installed here: a stand-in module with the same API checks our calls."""
+    import sys
+    import types
+
+    calls = {}
+
+    class SamplingParams:
+        def __init__(self, **kwargs):
+            calls.setdefault("params", []).append(kwargs)
+
+    class Tokenizer:
+        def apply_chat_template(self, messages, tokenize, add_generation_prompt):
+            assert not tokenize and add_generation_prompt
+            return "<chat>" + messages[-1]["content"]
+
+    class LLM:
+        def __init__(self, model, seed):
+            calls["model"], calls["seed"] = model, seed
+
+        def get_tokenizer(self):
+            return Tokenizer()
+
+        def generate(self, texts, params, use_tqdm):
+            calls.setdefault("texts", []).append(texts)
+            n = calls["params"][-1]["n"]
+            choice = types.SimpleNamespace
+            return [choice(outputs=[choice(text=f"{t} #{j}") for j in range(n)]) for t in texts]
+
+    fake = types.ModuleType("vllm")
+    fake.LLM, fake.SamplingParams = LLM, SamplingParams
+    monkeypatch.setitem(sys.modules, "vllm", fake)
+    rows = list(
+        generate_completions(
+            PROMPTS, "org/model", n=2, engine="vllm", temperature=0.7, top_p=0.9,
+            max_new_tokens=16, seed=3, prompts_per_shard=2, progress=False,
+        )
+    )  # fmt: skip
+    assert calls["model"] == "org/model"
+    assert calls["texts"] == [["What is 2 + 3?", "<chat>What is 7 - 4?"], ["What is 6 * 2?"]]
+    assert calls["params"] == [
+        {"n": 2, "temperature": 0.7, "top_p": 0.9, "max_tokens": 16, "seed": 3},
+        {"n": 2, "temperature": 0.7, "top_p": 0.9, "max_tokens": 16, "seed": 4},
+    ]
+    assert [r["completion"] for r in rows[:2]] == ["What is 2 + 3? #0", "What is 2 + 3? #1"]
+    assert rows[2]["completion"] == [{"role": "assistant", "content": "<chat>What is 7 - 4? #0"}]
