@@ -17,6 +17,7 @@ in the chain. Filters are built by name from a spec string such as
 from __future__ import annotations
 
 import json
+import logging
 import re
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
@@ -47,6 +48,8 @@ __all__ = [
 ]
 
 Row = dict[str, Any]
+
+logger = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -207,6 +210,15 @@ def _ngrams(text: str, n: int) -> frozenset[tuple[str, ...]]:
     return frozenset(zip(*(words[i:] for i in range(n)), strict=False))  # shortest wins
 
 
+def _equivalent(a: str, b: str) -> bool:
+    """The verifier's equivalence; an answer it fails on is only equal to itself."""
+    try:
+        return equivalent(a, b)
+    except Exception:  # model output is untrusted: a verifier bug must not end the run
+        logger.debug("equivalent(%r, %r) failed", a, b, exc_info=True)
+        return False
+
+
 class TopKDistinct(Filter):
     """Keep up to ``k`` distinct rows of a prompt, best reward first.
 
@@ -268,7 +280,7 @@ class TopKDistinct(Filter):
 
     def _same(self, a: Any, b: Any) -> bool:
         if self.by == "answer":
-            return a == b or equivalent(a, b)
+            return a == b or _equivalent(a, b)
         if self.by == "equations":
             return a == b
         return len(a & b) / len(a | b) >= self.max_similarity

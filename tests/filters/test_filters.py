@@ -241,3 +241,15 @@ def test_groups_must_be_contiguous():
 
 def test_many_distinct_prompts_raise_no_false_alarm():
     assert sum(1 for _ in iter_groups({"prompt_id": i} for i in range(200_000))) == 200_000
+
+
+def test_a_failing_verifier_does_not_end_the_run(monkeypatch):
+    import rewardkit.filters.filters as filters_module
+
+    def broken(a, b):
+        raise RecursionError("deeply nested answer")
+
+    monkeypatch.setattr(filters_module, "equivalent", broken)
+    group = rows((r"\boxed{2}", 1.0), (r"\boxed{2}", 1.0), (r"\boxed{2.0}", 1.0))
+    # Equal strings are still duplicates; the rest count as distinct.
+    assert apply("top_k_distinct:by=answer", group) == ([0, 2], [(1, "duplicate_answer")])
