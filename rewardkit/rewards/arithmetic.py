@@ -49,7 +49,7 @@ _ANNOTATION_RE = re.compile(r"<<([^<>=\n]{1,200})=([^<>=\n]{1,60})>>")
 _ANY_ANNOTATION_RE = re.compile(r"<<[^<>\n]{0,300}>>")
 # A stretch of "math" text: numbers, operators, brackets, LaTeX commands, lone letters.
 _RUN_RE = re.compile(
-    r"(?:\\[A-Za-z]+|[0-9.+\-*/^%$(){}\[\]=\s]|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))+"
+    r"(?:\\[A-Za-z]+|[0-9.+\-*/^%$(){}\[\]= \t]|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))+"
 )
 _TOKEN_RE = re.compile(
     r"(?P<space>\s*)(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<cmd>\\[A-Za-z]+)"

@@ -75,7 +75,7 @@ def segment_steps(
     text: str,
     *,
     mode: str = "auto",
-    min_chars: int = 8,
+    min_chars: int = 5,
     max_steps: int = 64,
     span: tuple[int, int] | None = None,
 ) -> list[Step]:
