@@ -341,7 +341,7 @@ def _parse_with_verifier(text: str, role: str) -> _Side | None:
 def _close(claimed: float, computed: float, decimals: int | None) -> bool:
     """Equal, or equal once ``computed`` is rounded or truncated to the ``decimals`` the
     claimed literal shows."""
-    if abs(claimed - computed) <= 1e-9 * max(1.0, abs(computed)):
+    if abs(claimed - computed) <= 1e-12 * max(1.0, abs(computed)):
         return True
     if decimals is None or decimals > 12:
         return False
@@ -349,7 +349,7 @@ def _close(claimed: float, computed: float, decimals: int | None) -> bool:
     if abs(claimed - computed) <= 0.5 * unit * (1 + 1e-9):  # rounded
         return True
     truncated = math.trunc(computed / unit * (1 + 1e-12)) * unit
-    return abs(claimed - truncated) <= 1e-9 * max(1.0, abs(computed))
+    return abs(claimed - truncated) <= 1e-12 * max(1.0, abs(computed)) + 1e-9 * unit
 
 
 @lru_cache(maxsize=65536)

@@ -210,7 +210,8 @@ def _is_number(x: Any) -> bool:
 
 
 class Gate(Composite):
-    r"""``reward`` when ``condition`` reaches ``threshold``, else ``closed_value``.
+    r"""``weight * reward + bonus`` when ``condition`` reaches ``threshold``, else
+    ``closed_value`` (by default simply ``reward`` or 0.0).
 
     The gated reward is only computed for completions whose gate is open. The reason of a
     closed gate is the condition's (``<condition>:<reason>``).
@@ -228,13 +229,18 @@ class Gate(Composite):
         *,
         threshold: float = 1.0,
         closed_value: float = 0.0,
+        weight: float = 1.0,
+        bonus: float = 0.0,
         name: str | None = None,
     ) -> None:
+        if not all(_is_number(x) for x in (threshold, closed_value, weight, bonus)):
+            raise ValueError("Gate's threshold, closed_value, weight and bonus must be finite numbers")
         reward, condition = as_reward(reward), as_reward(condition)
         super().__init__([condition, reward], name=name or f"gated_{reward.__name__}")
         self.condition_name, self.reward_name = list(self.components)
         self.threshold = float(threshold)
         self.closed_value = float(closed_value)
+        self.weight, self.bonus = float(weight), float(bonus)
 
     def score_samples(self, samples):
         condition = self.components[self.condition_name].score_batch(samples)
@@ -246,7 +252,9 @@ class Gate(Composite):
             parts = {self.condition_name: cond}
             if ok:
                 parts[self.reward_name] = inner = next(scored)
-                value, reason = inner.value, inner.reason
+                value = None if inner.value is None else self.weight * inner.value + self.bonus
+                value = None if value is None else round(value, 12)
+                reason = inner.reason
             else:
                 value, reason = self.closed_value, f"{self.condition_name}:{cond.reason}"
             results.append(RewardResult(value, reason, {"components": parts}))

@@ -228,7 +228,8 @@ class ThinkTagCount(Reward):
             span = ""
         if span.strip():
             parts.append("order")
-        if n_close >= 1 and len(all_boxed(text[text.rfind(THINK_CLOSE) :])) == 1:
+        after = text[text.rfind(THINK_CLOSE) :] if n_close else ""
+        if after and THINK_OPEN not in after and len(all_boxed(after)) == 1:
             parts.append("answer")
         value = 0.25 * len(parts)
         reason = OK if len(parts) == 4 else ("partial" if parts else "none")
