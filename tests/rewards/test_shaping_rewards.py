@@ -7,7 +7,12 @@ import math
 
 import pytest
 
-from rewardkit.rewards import CosineLength, LengthGatedCorrectness, OverlongPenalty, RepetitionPenalty
+from rewardkit.rewards import (
+    CosineLength,
+    LengthGatedCorrectness,
+    OverlongPenalty,
+    RepetitionPenalty,
+)
 
 
 def ids(n):

@@ -133,7 +133,7 @@ def test_algebra_across_steps():
 
 
 def test_latex_beyond_the_fast_parser_uses_the_verifier_when_present():
-    import rewardkit.verify as verify
+    from rewardkit import verify
 
     if not hasattr(verify, "parse_math"):
         pytest.skip("the verifier's parse_math is not merged yet")
