@@ -33,8 +33,14 @@ import itertools
 import math
 from collections.abc import Sequence
 
-__all__ = ["AGGREGATIONS", "TRANSFORMS", "aggregate", "clip_transform", "delta_transform",
-           "step_rewards"]
+__all__ = [
+    "AGGREGATIONS",
+    "TRANSFORMS",
+    "aggregate",
+    "clip_transform",
+    "delta_transform",
+    "step_rewards",
+]
 
 AGGREGATIONS = ("min", "product", "mean", "last", "first_error", "sum")
 TRANSFORMS = ("none", "clip", "delta")
@@ -99,7 +105,7 @@ def aggregate(
     if transform != "none":
         values: list[float | None] = list(step_rewards(scores, transform, threshold=threshold))
         if method != "sum":
-            values = [v if s is not None else None for v, s in zip(values, scores)]
+            values = [v if s is not None else None for v, s in zip(values, scores, strict=False)]
     else:
         values = list(scores)
     if method == "sum":

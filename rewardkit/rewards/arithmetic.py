@@ -18,7 +18,8 @@ evaluated by a small parser written for speed (no ``eval``). Sides with other La
 (``\sqrt{16}``, ``\pi``) go to :func:`rewardkit.verify.parse_math`, the verifier's safe
 parser, when it is available, and are neutral otherwise. Results are cached.
 
->>> ArithmeticChecker().score_steps("", ["16 - 3 = 13 eggs", "13 * 2 = $<<13*2=28>>28", "She sells them"])
+>>> steps = ["16 - 3 = 13 eggs", "13 * 2 = $<<13*2=28>>28", "She sells them"]
+>>> ArithmeticChecker().score_steps("", steps)
 [1.0, 0.0, None]
 """
 
@@ -360,8 +361,9 @@ def _numeric_verdict(left: _Side, right: _Side) -> bool | None:
     lv, lraw = left.tree[1], left.tree[2]
     rv, rraw = right.tree[1], right.tree[2]
     if right.decimals is not None or not left.computed:
-        claimed, claimed_raw, dec = (rv, rraw, right.decimals) if left.computed else (
-            lv, lraw, left.decimals)
+        claimed, claimed_raw, dec = (
+            (rv, rraw, right.decimals) if left.computed else (lv, lraw, left.decimals)
+        )
         computed, computed_raw = (lv, lraw) if left.computed else (rv, rraw)
     else:
         claimed, claimed_raw, dec = rv, rraw, None
@@ -414,8 +416,12 @@ def _step_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
 
     for m in _ANNOTATION_RE.finditer(text):
         expr, result = m.group(1), m.group(2)
-        add(expr, result, _parse_side(expr, "middle", variables),
-            _parse_side(result, "middle", variables))
+        add(
+            expr,
+            result,
+            _parse_side(expr, "middle", variables),
+            _parse_side(result, "middle", variables),
+        )
     text = _ANY_ANNOTATION_RE.sub("", text)
     for run in _RUN_RE.finditer(text):
         chunk = run.group(0)

@@ -45,7 +45,8 @@ class FunctionReward(Reward):
     seen as a :class:`Reward`, so it can be composed. ``None`` values get reason ``none``;
     the function raising gives ``None`` with reason ``internal_error`` for the whole batch.
 
-    >>> FunctionReward(lambda completions, **kw: [float(len(c)) for c in completions])(completions=["ab"])
+    >>> length = FunctionReward(lambda completions, **kw: [float(len(c)) for c in completions])
+    >>> length(completions=["ab"])
     [2.0]
     """
 
@@ -66,9 +67,7 @@ class FunctionReward(Reward):
             completion_ids=[list(s.completion_ids) for s in samples] if has_ids else None,
             **columns,
         )
-        return [
-            RewardResult(None, "none") if v is None else RewardResult(float(v)) for v in values
-        ]
+        return [RewardResult(None, "none") if v is None else RewardResult(float(v)) for v in values]
 
 
 def as_reward(obj: RewardLike) -> Reward:
@@ -111,7 +110,8 @@ class Composite(Reward):
         rewards = [as_reward(c) for c in components]
         if not rewards:
             raise ValueError(f"{type(self).__name__} needs at least one component")
-        self.components: dict[str, Reward] = dict(zip(_unique_names(rewards), rewards))
+        names = _unique_names(rewards)
+        self.components: dict[str, Reward] = dict(zip(names, rewards, strict=True))
 
     def __repr__(self) -> str:
         inner = ", ".join(repr(c) for c in self.components.values())
@@ -190,7 +190,7 @@ class WeightedSum(Composite):
             if not (isinstance(term, tuple) and len(term) == 2 and _is_number(term[1])):
                 raise ValueError(f"WeightedSum terms are (reward, weight) pairs, got {term!r}")
         super().__init__([reward for reward, _ in terms], name=name or "weighted_sum")
-        self.weights = dict(zip(self.components, (float(w) for _, w in terms)))
+        self.weights = dict(zip(self.components, (float(w) for _, w in terms), strict=False))
         self.missing = missing
 
     def combine(self, parts):
@@ -218,7 +218,8 @@ class Gate(Composite):
 
     >>> from rewardkit.rewards.accuracy import BoxedAccuracy
     >>> from rewardkit.rewards.format import SingleBoxedAnswer
-    >>> Gate(BoxedAccuracy(), SingleBoxedAnswer())(completions=[r"\boxed{4} \boxed{5}"], answer=["4"])
+    >>> gated = Gate(BoxedAccuracy(), SingleBoxedAnswer())
+    >>> gated(completions=[r"\boxed{4} \boxed{5}"], answer=["4"])
     [0.0]
     """
 
@@ -234,7 +235,9 @@ class Gate(Composite):
         name: str | None = None,
     ) -> None:
         if not all(_is_number(x) for x in (threshold, closed_value, weight, bonus)):
-            raise ValueError("Gate's threshold, closed_value, weight and bonus must be finite numbers")
+            raise ValueError(
+                "Gate's threshold, closed_value, weight and bonus must be finite numbers"
+            )
         reward, condition = as_reward(reward), as_reward(condition)
         super().__init__([condition, reward], name=name or f"gated_{reward.__name__}")
         self.condition_name, self.reward_name = list(self.components)
@@ -245,10 +248,10 @@ class Gate(Composite):
     def score_samples(self, samples):
         condition = self.components[self.condition_name].score_batch(samples)
         is_open = [c.value is not None and c.value >= self.threshold for c in condition]
-        open_samples = [s for s, ok in zip(samples, is_open) if ok]
+        open_samples = [s for s, ok in zip(samples, is_open, strict=False) if ok]
         scored = iter(self.components[self.reward_name].score_batch(open_samples))
         results = []
-        for cond, ok in zip(condition, is_open):
+        for cond, ok in zip(condition, is_open, strict=False):
             parts = {self.condition_name: cond}
             if ok:
                 parts[self.reward_name] = inner = next(scored)

@@ -248,7 +248,8 @@ class AnswerOutsideThink(Reward):
         boxed_only: only a ``\boxed{}`` answer counts (default); otherwise also ``#### N``,
             ``The answer is ...``, ``A: N`` and bold answers.
 
-    >>> AnswerOutsideThink()(completions=[r"<think>so \boxed{3}</think>", r"<think>.</think>\boxed{3}"])
+    >>> completions = [r"<think>so \boxed{3}</think>", r"<think>.</think>\boxed{3}"]
+    >>> AnswerOutsideThink()(completions=completions)
     [0.0, 1.0]
     """
 

@@ -157,7 +157,7 @@ class PRMStepScorer:
         """:meth:`score_steps` for many completions, ``batch_size`` sequences a pass."""
         import torch
 
-        encoded = [self.encode(p or "", s) for p, s in zip(problems, steps_lists)]
+        encoded = [self.encode(p or "", s) for p, s in zip(problems, steps_lists, strict=False)]
         out: list[list[float | None]] = [[None] * len(s) for s in steps_lists]
         order = [i for i, (_, positions) in enumerate(encoded) if positions]
         pad = self.tokenizer.pad_token_id
@@ -173,7 +173,9 @@ class PRMStepScorer:
                 input_ids[j, : len(row)] = torch.tensor(row, dtype=torch.long)
                 mask[j, : len(row)] = 1
             with torch.no_grad():
-                output = model(input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device))
+                output = model(
+                    input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
+                )
             logits = output.logits if hasattr(output, "logits") else output[0]
             logits = logits.float()
             if logits.shape[-1] == 1:

@@ -74,7 +74,8 @@ class ProcessReward(Reward):
             ``clip`` threshold.
         empty_value: the reward when no step could be scored (default ``None``: skipped by
             TRL); ``sum`` gives 0.0 anyway.
-        mode, min_chars, max_steps: step segmentation (:func:`~rewardkit.rewards.steps.segment_steps`).
+        mode, min_chars, max_steps: step segmentation
+            (:func:`~rewardkit.rewards.steps.segment_steps`).
         problem_column: dataset column(s) with the problem text given to the scorer;
             the prompt's text when none is present.
         tokenizer: a tokenizer (or its path) used by :meth:`token_rewards` to map steps to
@@ -134,7 +135,9 @@ class ProcessReward(Reward):
 
     def steps(self, text: str) -> list[Step]:
         """The reasoning steps of a completion's text."""
-        return segment_steps(text, mode=self.mode, min_chars=self.min_chars, max_steps=self.max_steps)
+        return segment_steps(
+            text, mode=self.mode, min_chars=self.min_chars, max_steps=self.max_steps
+        )
 
     def _problem(self, sample: Sample) -> str:
         for column in self.problem_columns:
@@ -153,9 +156,10 @@ class ProcessReward(Reward):
         if callable(batch):
             scored = batch([problems[i] for i in todo], texts)
         else:
-            scored = [self.scorer.score_steps(problems[i], t) for i, t in zip(todo, texts)]
+            score = self.scorer.score_steps
+            scored = [score(problems[i], t) for i, t in zip(todo, texts, strict=True)]
         out: list[tuple[list[Step], list | None]] = [(st, []) for st in steps]
-        for i, scores in zip(todo, scored):
+        for i, scores in zip(todo, scored, strict=False):
             out[i] = (steps[i], _valid(scores, len(steps[i])))
         return out
 
@@ -201,13 +205,13 @@ class ProcessReward(Reward):
             raise ValueError("token_rewards needs completion_ids")
         samples = make_samples(prompts, completions, completion_ids, columns)
         out = []
-        for sample, (steps, scores) in zip(samples, self.step_scores(samples)):
+        for sample, (steps, scores) in zip(samples, self.step_scores(samples), strict=False):
             ids = list(sample.completion_ids or [])
             row = [0.0] * len(ids)
             if ids and steps and scores:
                 values = step_rewards(scores, self.transform, threshold=self.threshold)
                 ends = token_end_indices(sample.text, [s.end for s in steps], ids, self.tokenizer)
-                for index, value in zip(ends, values):
+                for index, value in zip(ends, values, strict=False):
                     row[index] += value
             out.append(row)
         return out

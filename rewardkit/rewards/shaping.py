@@ -6,7 +6,8 @@ ids a reward returns ``None`` with reason ``no_token_ids``, unless built with
 four bytes a token for English BPE vocabularies; an estimate, not a count) and repetition
 is counted on whitespace-separated words.
 
->>> OverlongPenalty(max_length=10, cache=4)(completions=["a"] * 3, completion_ids=[[1] * 6, [1] * 8, [1] * 11])
+>>> penalty = OverlongPenalty(max_length=10, cache=4)
+>>> penalty(completions=["a"] * 3, completion_ids=[[1] * 6, [1] * 8, [1] * 11])
 [0.0, -0.5, -1.0]
 """
 
@@ -105,7 +106,8 @@ class CosineLength(Reward):
     reward's reason when it cannot score (``no_gold``, ...).
 
     >>> reward = CosineLength(max_length=100)
-    >>> reward(completions=[r"\boxed{4}"] * 2, completion_ids=[[0] * 0, [0] * 100], answer=["4", "5"])
+    >>> ids = [[0] * 0, [0] * 100]
+    >>> reward(completions=[r"\boxed{4}"] * 2, completion_ids=ids, answer=["4", "5"])
     [2.0, -10.0]
     """
 
@@ -141,7 +143,7 @@ class CosineLength(Reward):
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         correctness = self.correctness.score_batch(samples)
         results = []
-        for sample, verdict in zip(samples, correctness):
+        for sample, verdict in zip(samples, correctness, strict=False):
             n = _token_count(sample, self.estimate_tokens)
             if n is None:
                 results.append(RewardResult(None, NO_TOKEN_IDS))
@@ -169,7 +171,8 @@ class RepetitionPenalty(Reward):
     other reward). :meth:`token_rewards` gives the paper's dense form, each penalty on the
     token that completes the repeated n-gram.
 
-    >>> RepetitionPenalty(ngram_size=2, penalty=-0.1)(completions=["x"], completion_ids=[[1, 2, 1, 2, 1]])
+    >>> penalty = RepetitionPenalty(ngram_size=2, penalty=-0.1)
+    >>> penalty(completions=["x"], completion_ids=[[1, 2, 1, 2, 1]])
     [-0.2]
     """
 
@@ -220,8 +223,9 @@ class RepetitionPenalty(Reward):
             return RewardResult(None, NO_TOKEN_IDS)
         n_repeated = len(self.repeated_positions(units))
         value = max(self.min_value, self.penalty * n_repeated)  # sum of per-token penalties
-        return RewardResult(round(value, 12), "repetitive" if n_repeated else OK,
-                            {"repeated": n_repeated})
+        return RewardResult(
+            round(value, 12), "repetitive" if n_repeated else OK, {"repeated": n_repeated}
+        )
 
     def token_rewards(
         self, prompts=None, completions=None, completion_ids=None, **columns
@@ -246,7 +250,8 @@ class LengthGatedCorrectness(Reward):
     Reasons: the correctness reward's, ``too_long``, ``no_token_ids``.
 
     >>> reward = LengthGatedCorrectness(max_tokens=3)
-    >>> reward(completions=[r"\boxed{4}"] * 2, completion_ids=[[1, 2], [1, 2, 3, 4]], answer=["4", "4"])
+    >>> ids = [[1, 2], [1, 2, 3, 4]]
+    >>> reward(completions=[r"\boxed{4}"] * 2, completion_ids=ids, answer=["4", "4"])
     [1.0, 0.0]
     """
 
@@ -278,6 +283,6 @@ class LengthGatedCorrectness(Reward):
             else RewardResult(self.over_value, "too_long", {"tokens": n})
             for n in counts
         ]
-        for i, verdict in zip(fitting, scored):
+        for i, verdict in zip(fitting, scored, strict=False):
             results[i] = RewardResult(verdict.value, verdict.reason, {"tokens": counts[i]})
         return results

@@ -185,12 +185,13 @@ def with_token_spans(
 ) -> list[Step]:
     """The steps with ``token_start``/``token_end`` filled in (see :func:`token_end_indices`).
 
-    >>> [(s.token_start, s.token_end) for s in with_token_spans("ab\\ncd", [Step("ab", 0, 2), Step("cd", 3, 5)], [1, 2, 3, 4, 5])]
+    >>> steps = [Step("ab", 0, 2), Step("cd", 3, 5)]
+    >>> [(s.token_start, s.token_end) for s in with_token_spans("ab\\ncd", steps, [1, 2, 3, 4, 5])]
     [(0, 2), (2, 5)]
     """
     ends = token_end_indices(text, [s.end for s in steps], completion_ids, tokenizer)
     out, previous_end = [], 0
-    for step, last in zip(steps, ends):
+    for step, last in zip(steps, ends, strict=False):
         out.append(replace(step, token_start=previous_end, token_end=last + 1))
         previous_end = last + 1
     return out

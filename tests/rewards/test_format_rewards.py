@@ -45,7 +45,9 @@ def test_lenient_think_format_reasons():
 def test_strict_think_format_needs_tags_on_their_own_lines():
     reward = ThinkFormat(strict=True)
     assert reward.__name__ == "think_format_strict"
-    assert reward(completions=["<think>\nok\n</think>\nA", "<think>ok</think>A", "<think>\nok</think>\nA"]) == [
+    assert reward(
+        completions=["<think>\nok\n</think>\nA", "<think>ok</think>A", "<think>\nok</think>\nA"]
+    ) == [
         1.0,
         0.0,
         0.0,
@@ -64,7 +66,9 @@ def test_think_opened_by_the_chat_template():
     assert reward(prompts=[prompt], completions=[completion]) == [1.0]
     # chat prompts hide the generation prompt: a lone </think> is accepted
     chat = [{"role": "user", "content": "What is 2+2?"}]
-    assert reward(prompts=[chat], completions=[[{"role": "assistant", "content": completion}]]) == [1.0]
+    assert reward(prompts=[chat], completions=[[{"role": "assistant", "content": completion}]]) == [
+        1.0
+    ]
     # a plain prompt that did not open the span: the lone </think> is a stray tag
     assert reasons(reward, [completion], prompts=["What is 2+2?"]) == [(0.0, "unopened_think")]
     # the prompt opened it and the completion never closes it

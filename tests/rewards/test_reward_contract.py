@@ -158,4 +158,6 @@ def test_registered_by_name(name):
 def test_length_gated_correctness_needs_its_budget():
     with pytest.raises(TypeError):
         get_reward("length_gated_correctness")
-    assert get_reward("length_gated_correctness", max_tokens=10).__name__ == "length_gated_correctness"
+    assert (
+        get_reward("length_gated_correctness", max_tokens=10).__name__ == "length_gated_correctness"
+    )

@@ -29,18 +29,26 @@ def test_overlong_matches_dapo_and_trl():
     got = ours(completions=["x"] * len(lengths), completion_ids=completion_ids)
     assert got == pytest.approx(theirs(completion_ids=completion_ids))
     assert got == pytest.approx([0, 0, 0, -0.05, -0.5, -0.95, -1.0, -1.0, -1.0])
-    reasons = [r.reason for r in ours.score(completions=["x"] * 3, completion_ids=[ids(1), ids(90), ids(101)])]
+    reasons = [
+        r.reason
+        for r in ours.score(completions=["x"] * 3, completion_ids=[ids(1), ids(90), ids(101)])
+    ]
     assert reasons == ["ok", "in_cache", "overlong"]
 
 
 def test_overlong_without_ids_says_so_or_estimates():
-    assert OverlongPenalty(max_length=10, cache=5).score(completions=["a" * 100])[0].reason == "no_token_ids"
+    assert (
+        OverlongPenalty(max_length=10, cache=5).score(completions=["a" * 100])[0].reason
+        == "no_token_ids"
+    )
     estimated = OverlongPenalty(max_length=10, cache=5, estimate_tokens=True)
     # 100 bytes ~ 25 tokens > 10: overlong; 20 bytes ~ 5 tokens: fine
     assert estimated(completions=["a" * 100, "a" * 20]) == [-1.0, 0.0]
 
 
-@pytest.mark.parametrize("kwargs", [{"max_length": 0}, {"max_length": 10, "cache": 11}, {"cache": -1}])
+@pytest.mark.parametrize(
+    "kwargs", [{"max_length": 0}, {"max_length": 10, "cache": 11}, {"cache": -1}]
+)
 def test_overlong_rejects_bad_configuration(kwargs):
     with pytest.raises(ValueError):
         OverlongPenalty(**kwargs)
@@ -63,21 +71,29 @@ def test_cosine_length_formula_and_endpoints():
     assert got[4] == -10.0  # exceeded
     # correct is monotone decreasing in length, wrong increasing
     lengths = [0, 10, 50, 90]
-    correct = reward(completions=["\\boxed{4}"] * 4, completion_ids=[ids(n) for n in lengths], answer=["4"] * 4)
-    wrong = reward(completions=["\\boxed{5}"] * 4, completion_ids=[ids(n) for n in lengths], answer=["4"] * 4)
+    correct = reward(
+        completions=["\\boxed{4}"] * 4, completion_ids=[ids(n) for n in lengths], answer=["4"] * 4
+    )
+    wrong = reward(
+        completions=["\\boxed{5}"] * 4, completion_ids=[ids(n) for n in lengths], answer=["4"] * 4
+    )
     assert correct == sorted(correct, reverse=True) and wrong == sorted(wrong)
     assert min(correct) > max(wrong)
 
 
 def test_cosine_length_unscorable_cases():
     reward = CosineLength(max_length=100)
-    results = reward.score(completions=["\\boxed{4}", "\\boxed{4}"], completion_ids=[ids(3), ids(3)])
+    results = reward.score(
+        completions=["\\boxed{4}", "\\boxed{4}"], completion_ids=[ids(3), ids(3)]
+    )
     assert [(r.value, r.reason) for r in results] == [(None, "no_gold"), (None, "no_gold")]
     assert reward.score(completions=["\\boxed{4}"], answer=["4"])[0].reason == "no_token_ids"
 
 
 def test_cosine_length_with_a_custom_correctness():
-    always = CosineLength(max_length=10, correctness=lambda completions, **kw: [1.0] * len(completions))
+    always = CosineLength(
+        max_length=10, correctness=lambda completions, **kw: [1.0] * len(completions)
+    )
     assert always(completions=["x"], completion_ids=[ids(0)]) == [2.0]
 
 

@@ -18,7 +18,9 @@ def texts(steps):
 
 
 def test_segments_by_step_markers_numbered_lines_blank_lines_and_lines():
-    assert texts(segment_steps("<think>Step 1: add 2 + 2 = 4. Step 2: double it\nStep 2: 4 * 2 = 8</think>")) == [
+    assert texts(
+        segment_steps("<think>Step 1: add 2 + 2 = 4. Step 2: double it\nStep 2: 4 * 2 = 8</think>")
+    ) == [
         "Step 1: add 2 + 2 = 4. Step 2: double it",
         "Step 2: 4 * 2 = 8",
     ]
