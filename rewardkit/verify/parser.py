@@ -98,9 +98,12 @@ _FUNCTIONS = {
 }
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
 _GREEK = frozenset(
-    "alpha beta gamma delta epsilon varepsilon zeta eta theta vartheta iota kappa lambda mu "
-    "nu xi omicron rho sigma tau upsilon phi varphi chi psi omega Gamma Delta Theta Lambda Xi "
-    "Sigma Upsilon Phi Psi Omega".split()
+    {
+        "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
+        "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "rho", "sigma", "tau",
+        "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
+        "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+    }
 )
 _CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "imath": sp.I,
               "emptyset": sp.EmptySet, "varnothing": sp.EmptySet}
@@ -121,10 +124,14 @@ _SET_OPS = {"cup": sp.Union, "cap": sp.Intersection, "setminus": sp.Complement}
 _SEPARATOR_WORDS = frozenset({"and", "or"})
 # Words read as units when they follow a value; longer unknown words are too.
 _UNIT_WORDS = frozenset(
-    "cm mm km kg mg ft yd mi mph kph hr hrs min mins sec secs ml oz lb lbs sq cu units unit "
-    "cents cent dollars dollar inches inch feet foot meters meter metres metre miles mile "
-    "degrees degree hours hour minutes minute seconds second days day weeks week years year "
-    "people pounds grams gram liters litres liter gallons gallon square cubic per".split()
+    {
+        "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "mph", "kph", "hr", "hrs", "min", "mins",
+        "sec", "secs", "ml", "oz", "lb", "lbs", "sq", "cu", "units", "unit", "cents", "cent",
+        "dollars", "dollar", "inches", "inch", "feet", "foot", "meters", "meter", "metres", "metre",
+        "miles", "mile", "degrees", "degree", "hours", "hour", "minutes", "minute", "seconds",
+        "second", "days", "day", "weeks", "week", "years", "year", "people", "pounds", "grams",
+        "gram", "liters", "litres", "liter", "gallons", "gallon", "square", "cubic", "per",
+    }
 )
 _MIN_WORD = 4  # unknown letter runs this long are words (units or text), not products
 
@@ -745,9 +752,9 @@ def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 
 def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
-        if isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase):
-            if a.shape[1] != b.shape[0]:
-                raise MathParseError("matrix shapes do not match")
+        both = isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)
+        if both and a.shape[1] != b.shape[0]:
+            raise MathParseError("matrix shapes do not match")
         return a * b
     _check_scalar(a, b)
     if (a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS):

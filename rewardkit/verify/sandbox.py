@@ -275,7 +275,7 @@ def _serve() -> None:
             reply = ("ok", fn(*args))
         except MemoryError:
             reply = ("error", "out of memory")
-        except Exception as exc:  # report any failure of the call to the parent
+        except Exception as exc:  # noqa: BLE001  (any failure goes back to the parent)
             reply = ("error", f"{type(exc).__name__}: {exc}")
         write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
 
