@@ -29,8 +29,8 @@ import logging
 import math
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 from functools import lru_cache
+from typing import NamedTuple
 
 __all__ = ["ArithmeticChecker", "Claim", "find_claims"]
 
@@ -38,21 +38,43 @@ logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- normalisation and claims
 
+# (pattern, replacement, a cheap search that must succeed for the pattern to be tried)
 _NORMALISE = (
-    (re.compile(r"\\(?:times|cdot|ast)(?![A-Za-z])|[×·∗⋅]"), "*"),
-    (re.compile(r"\\div(?![A-Za-z])|÷"), "/"),
-    (re.compile(r"−"), "-"),
-    (re.compile(r"\\(?:left|right)(?![A-Za-z])|\\[,;:! ]|\\\$"), ""),
-    (re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])"), ""),  # "= \boxed{28}" claims 28
-    (re.compile(r"(?<=\d),(?=\d{3}(?!\d))"), ""),  # thousands separators
-    (re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=\$?[\d(])"), "*"),  # "2 x 0.5": x is times
+    (re.compile(r"\\(?:times|cdot|ast)(?![A-Za-z])|[×·∗⋅]"), "*", re.compile(r"[\\×·∗⋅]")),
+    (re.compile(r"\\div(?![A-Za-z])|÷"), "/", re.compile(r"[\\÷]")),
+    (re.compile(r"−"), "-", re.compile("[−]")),
+    (re.compile(r"\\(?:left|right)(?![A-Za-z])|\\[,;:! ]|\\\$"), "", re.compile(r"\\")),
+    (
+        re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])"),
+        "",
+        re.compile(r"\\"),
+    ),  # "= \boxed{28}" claims 28
+    (re.compile(r"(?<=\d),(?=\d{3}(?!\d))"), "", re.compile("[,]")),  # thousands separators
+    (
+        re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=\$?[\d(])"),
+        "*",
+        re.compile("[xX]"),
+    ),  # "2 x 0.5": times
 )
 _ANNOTATION_RE = re.compile(r"<<([^<>=\n]{1,200})=([^<>=\n]{1,60})>>")
 _ANY_ANNOTATION_RE = re.compile(r"<<[^<>\n]{0,300}>>")
 # A stretch of "math" text: numbers, operators, brackets, LaTeX commands, lone letters.
-_RUN_RE = re.compile(
-    r"(?:\\[A-Za-z]+|[0-9.+\-*/^%$(){}\[\]= \t]|(?<![A-Za-z])[A-Za-z](?![A-Za-z]))+"
-)
+_RUN_CHARS = r"[0-9.+\-*/^%$(){}\[\] \t]|(?<![A-Za-z])[A-Za-z](?![A-Za-z])"
+_RUN_RE = re.compile(rf"(?:\\[A-Za-z]+|{_RUN_CHARS})*")
+_RUN_REVERSED_RE = re.compile(rf"(?:[A-Za-z]+\\|{_RUN_CHARS})*")  # read backwards
+
+
+def _run_prefix(piece: str) -> str:
+    """The longest start of ``piece`` that is math (numbers, operators, LaTeX, lone letters)."""
+    return _RUN_RE.match(piece).group(0)
+
+
+def _run_suffix(piece: str) -> str:
+    """The longest end of ``piece`` that is math, matched on the reversed text so the regex
+    runs once, anchored, instead of at every position."""
+    return _RUN_REVERSED_RE.match(piece[::-1]).group(0)[::-1]
+
+
 _TOKEN_RE = re.compile(
     r"(?P<space>\s*)(?:(?P<num>\d+(?:\.\d+)?|\.\d+)|(?P<cmd>\\[A-Za-z]+)"
     r"|(?P<var>[A-Za-z])|(?P<op>\*\*|[-+*/^%(){}\[\]])|(?P<bad>\S))"
@@ -63,8 +85,7 @@ _MAX_TOKENS = 40
 _MAX_EXPONENT = 64
 
 
-@dataclass(frozen=True)
-class Claim:
+class Claim(NamedTuple):
     """One checked computation: ``lhs = rhs`` and its verdict (``None``: not checkable)."""
 
     lhs: str
@@ -79,8 +100,9 @@ def normalise(step: str) -> str:
     >>> normalise(r"3 \times 4 = 12, 2 x 1,000 = 2,000")
     '3 * 4 = 12, 2*1000 = 2000'
     """
-    for pattern, replacement in _NORMALISE:
-        step = pattern.sub(replacement, step)
+    for pattern, replacement, trigger in _NORMALISE:
+        if trigger.search(step):
+            step = pattern.sub(replacement, step)
     return step
 
 
@@ -91,8 +113,7 @@ class _Unsupported(Exception):
     """The text is not an expression the fast parser evaluates."""
 
 
-@dataclass(frozen=True)
-class _Side:
+class _Side(NamedTuple):
     """A parsed side of an equality: a tree (nested tuples), its variables, whether it is a
     computation (has an operator) and the decimals it shows when it is a plain number."""
 
@@ -271,11 +292,44 @@ def _variables_of(tree: tuple) -> list[str]:
     return [v for child in tree[1:] for v in _variables_of(child)]
 
 
+# The common case, "48 / 2" or "$4.20 + $9.45 + 1.35": numbers and + - * / only.
+_FLAT_RE = re.compile(r"[ \t$]*\d+(?:\.\d+)?(?:[ \t$]*[-+*/][ \t$]*\d+(?:\.\d+)?)*[ \t]*")
+_FLAT_TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[-+*/]")
+
+
+def _flat_side(text: str) -> _Side | None:
+    """Evaluate a flat expression (numbers and + - * /, usual precedence) without the
+    parser; ``None`` on division by zero."""
+    tokens = _FLAT_TOKEN_RE.findall(text)
+    total, term = 0.0, float(tokens[0])
+    try:
+        for i in range(1, len(tokens), 2):
+            op, number = tokens[i], float(tokens[i + 1])
+            if op == "*":
+                term *= number
+            elif op == "/":
+                term /= number
+            else:
+                total += term
+                term = number if op == "+" else -number
+    except ZeroDivisionError:
+        return None
+    value = total + term
+    if not math.isfinite(value):
+        return None
+    decimals = None
+    if len(tokens) == 1:
+        decimals = len(tokens[0]) - tokens[0].index(".") - 1 if "." in tokens[0] else 0
+    return _Side(("const", value, value), frozenset(), len(tokens) > 1, decimals, False)
+
+
 @lru_cache(maxsize=65536)
 def _parse_side(text: str, role: str, variables: str) -> _Side | None:
     """Parse one side of an equality. ``role`` says how much of the text may be used: the
     longest parsable suffix for the leftmost side of a chain, the longest prefix for the
     rightmost one, all of it for a middle one."""
+    if _FLAT_RE.fullmatch(text):
+        return _flat_side(text)
     tokens = _tokens(text)
     bad = [i for i, t in enumerate(tokens) if t[0] == "bad"]
     if role == "left":
@@ -368,7 +422,6 @@ def _close(claimed: float, computed: float, decimals: int | None) -> bool:
     return abs(claimed - truncated) <= 1e-12 * max(1.0, abs(computed)) + 1e-9 * unit
 
 
-@lru_cache(maxsize=65536)
 def _numeric_verdict(left: _Side, right: _Side) -> bool | None:
     """Verdict for an equality of two numeric sides; ``None`` when not a computation."""
     if not (left.computed or right.computed):
@@ -397,8 +450,7 @@ def _numeric_verdict(left: _Side, right: _Side) -> bool | None:
 # ---------------------------------------------------------------- finding claims in a step
 
 
-@dataclass(frozen=True)
-class _Pair:
+class _Pair(NamedTuple):
     lhs: str
     rhs: str
     left: _Side
@@ -415,42 +467,40 @@ def _step_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
     pairs: list[_Pair] = []
     seen: set[tuple[str, str]] = set()
 
-    def add(lhs: str, rhs: str, left: _Side | None, right: _Side | None, nxt: str = "") -> None:
-        if left is None or right is None:
-            return
-        key = (lhs.strip(), rhs.strip())
-        if key in seen:
+    def add(lhs: str, rhs: str, left_role: str, right_role: str, nxt: str = "") -> None:
+        key = (lhs.replace(" ", ""), rhs.replace(" ", ""))
+        if key in seen:  # "16 - 3 = <<16-3=13>>13" states one claim, not two
             return
         seen.add(key)
+        left = _parse_side(lhs, left_role, variables)
+        right = _parse_side(rhs, right_role, variables) if left is not None else None
+        if left is None or right is None:
+            return
         verdict = None
         if not left.variables and not right.variables:
             verdict = _numeric_verdict(left, right)
             if verdict is False and _running_total(left, nxt):
                 verdict = None  # "4 + 5 = 9 + 3 = 12": the chain carries a running total
-        pairs.append(_Pair(key[0], key[1], left, right, verdict))
+        pairs.append(_Pair(lhs.strip(), rhs.strip(), left, right, verdict))
 
     for m in _ANNOTATION_RE.finditer(text):
         expr, result = m.group(1), m.group(2)
-        add(
-            expr,
-            result,
-            _parse_side(expr, "middle", variables),
-            _parse_side(result, "middle", variables),
-        )
+        add(expr, result, "middle", "middle")
     text = _ANY_ANNOTATION_RE.sub("", text)
-    for run in _RUN_RE.finditer(text):
-        chunk = run.group(0)
-        if "=" not in chunk:
-            continue
-        parts = chunk.split("=")
-        last = len(parts) - 1
-        for k in range(last):
-            lhs, rhs = parts[k], parts[k + 1]
-            if not lhs.strip() or not rhs.strip():
-                continue
-            left = _parse_side(lhs, "left" if k == 0 else "middle", variables)
-            right = _parse_side(rhs, "right" if k + 1 == last else "middle", variables)
-            add(lhs, rhs, left, right, rhs)
+    pieces = text.split("=")
+    whole = [_RUN_RE.fullmatch(piece) is not None for piece in pieces]
+    last = len(pieces) - 1
+    for k in range(last):
+        # the chain "a = b = c" continues through pieces made only of math
+        lhs, left_role = (
+            (pieces[k], "middle") if k > 0 and whole[k] else (_run_suffix(pieces[k]), "left")
+        )
+        if k + 1 < last and whole[k + 1]:
+            rhs, right_role = pieces[k + 1], "middle"
+        else:
+            rhs, right_role = _run_prefix(pieces[k + 1]), "right"
+        if lhs.strip() and rhs.strip():
+            add(lhs, rhs, left_role, right_role, rhs)
     return tuple(pairs)
 
 
@@ -558,6 +608,12 @@ class ArithmeticChecker:
     def __repr__(self) -> str:
         return f"ArithmeticChecker(variables={self.variables!r})"
 
+    @staticmethod
+    def clear_cache() -> None:
+        """Empty the parse caches shared by all checkers (for benchmarks and memory)."""
+        for cached in (_step_pairs, _parse_side):
+            cached.cache_clear()
+
     def step_claims(self, steps: Sequence[str]) -> list[list[Claim]]:
         """The claims of each step with their verdicts, algebra checked across steps."""
         solutions: dict[str, list[float]] = {}
@@ -575,8 +631,16 @@ class ArithmeticChecker:
 
     def score_steps(self, problem: str, steps: Sequence[str]) -> list[float | None]:
         """One score per step: 1.0 right, 0.0 wrong, ``None`` nothing checkable."""
+        solutions: dict[str, list[float]] = {}
         scores: list[float | None] = []
-        for claims in self.step_claims(steps):
-            verdicts = [c.correct for c in claims if c.correct is not None]
-            scores.append(None if not verdicts else float(all(verdicts)))
+        for step in steps:
+            score = None
+            for pair in _step_pairs(step if isinstance(step, str) else str(step), self.variables):
+                if pair.left.variables or pair.right.variables:
+                    verdict = _algebra_verdict(pair, solutions)
+                else:
+                    verdict = pair.numeric_verdict
+                if verdict is not None:
+                    score = 0.0 if not verdict or score == 0.0 else 1.0
+            scores.append(score)
         return scores

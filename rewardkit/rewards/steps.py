@@ -32,6 +32,7 @@ _STEP_MARKER_RE = re.compile(r"(?im)^[ \t]*(?:\*\*)?step[ \t]*\d+[ \t]*[:.)]")
 _NUMBERED_RE = re.compile(r"(?m)^[ \t]*\d{1,3}[.)][ \t]+")
 _BLANK_RE = re.compile(r"\n[ \t]*\n\s*")
 _LINE_RE = re.compile(r"\n")
+_VISIBLE_RE = re.compile(r"\S")
 _FINAL_LINE_RE = re.compile(
     r"\n[ \t]*(?:A[ \t]*:|Answer[ \t]*:|####|(?:The|So the|Thus the|Therefore the)"
     r"[ \t]+(?:final[ \t]+)?answer[ \t]+is)[^\n]*\s*\Z",
@@ -106,18 +107,23 @@ def segment_steps(
             lead = len(piece) - len(piece.lstrip())
             pieces.append((start + a + lead, start + a + lead + len(stripped)))
     merged: list[tuple[int, int]] = []
+    first_tiny = False
     for a, b in pieces:
-        if merged and (_visible(text[a:b]) < min_chars or len(merged) >= max_steps):
-            merged[-1] = (merged[-1][0], b)
-        elif merged and _visible(text[merged[-1][0] : merged[-1][1]]) < min_chars:
-            merged[-1] = (merged[-1][0], b)  # a tiny first fragment joins the next step
+        tiny = _tiny(text, a, b, min_chars)
+        if merged and (tiny or first_tiny or len(merged) >= max_steps):
+            merged[-1] = (merged[-1][0], b)  # a tiny first fragment joins the next step too
+            first_tiny = False
         else:
             merged.append((a, b))
+            first_tiny = tiny
     return [Step(text[a:b], a, b) for a, b in merged]
 
 
-def _visible(s: str) -> int:
-    return len(s) - s.count(" ") - s.count("\n") - s.count("\t")
+def _tiny(text: str, a: int, b: int, min_chars: int) -> bool:
+    """Whether ``text[a:b]`` has fewer than ``min_chars`` non-whitespace characters (looks
+    at no more of the text than it needs)."""
+    found = itertools.islice(_VISIBLE_RE.finditer(text, a, b), min_chars)
+    return sum(1 for _ in found) < min_chars
 
 
 def _cut_points(region: str, mode: str) -> list[int]:
