@@ -187,17 +187,43 @@ def token_end_indices(
 
 
 def with_token_spans(
-    text: str, steps: Sequence[Step], completion_ids: Sequence[int], tokenizer: Any = None
+    text: str,
+    steps: Sequence[Step],
+    completion_ids: Sequence[int] | None = None,
+    tokenizer: Any = None,
 ) -> list[Step]:
-    """The steps with ``token_start``/``token_end`` filled in (see :func:`token_end_indices`).
+    """The steps with ``token_start``/``token_end`` (``[start, end)`` token indices).
+
+    With ``completion_ids`` the steps are aligned to those tokens (see
+    :func:`token_end_indices`), each step running from the token after the previous step's
+    last one. Without ids the text is tokenized with ``tokenizer`` and its character offsets
+    (``return_offsets_mapping``, fast tokenizers) give each step's first and last token.
 
     >>> steps = [Step("ab", 0, 2), Step("cd", 3, 5)]
     >>> [(s.token_start, s.token_end) for s in with_token_spans("ab\\ncd", steps, [1, 2, 3, 4, 5])]
     [(0, 2), (2, 5)]
     """
+    if completion_ids is None:
+        if tokenizer is None:
+            raise ValueError("with_token_spans needs completion_ids or a tokenizer")
+        return _spans_from_offsets(text, steps, tokenizer)
     ends = token_end_indices(text, [s.end for s in steps], completion_ids, tokenizer)
     out, previous_end = [], 0
-    for step, last in zip(steps, ends, strict=False):
+    for step, last in zip(steps, ends, strict=True):
         out.append(replace(step, token_start=previous_end, token_end=last + 1))
         previous_end = last + 1
+    return out
+
+
+def _spans_from_offsets(text: str, steps: Sequence[Step], tokenizer: Any) -> list[Step]:
+    offsets = tokenizer(text, return_offsets_mapping=True, add_special_tokens=False)[
+        "offset_mapping"
+    ]
+    out = []
+    for step in steps:
+        inside = [i for i, (a, b) in enumerate(offsets) if a < step.end and b > step.start]
+        if inside:
+            out.append(replace(step, token_start=inside[0], token_end=inside[-1] + 1))
+        else:
+            out.append(step)
     return out

@@ -85,6 +85,20 @@ def test_token_positions_with_a_real_tokenizer(tiny_model_path):
     assert steps[0].token_start == 0 and steps[1].token_start == steps[0].token_end
 
 
+def test_token_positions_from_tokenizer_offsets(tiny_model_path):
+    from transformers import AutoTokenizer
+
+    tok = AutoTokenizer.from_pretrained(tiny_model_path)
+    text = "<think>First 3 * 4 = 12.\nThen 12 + 1 = 13.</think> The answer is \\boxed{13}."
+    steps = with_token_spans(text, segment_steps(text), tokenizer=tok)
+    offsets = tok(text, return_offsets_mapping=True, add_special_tokens=False)["offset_mapping"]
+    for step in steps:
+        first, last = offsets[step.token_start], offsets[step.token_end - 1]
+        assert first[0] <= step.start < first[1] and last[0] < step.end <= last[1]
+    with pytest.raises(ValueError):
+        with_token_spans(text, steps)
+
+
 def test_token_positions_without_tokenizer_are_proportional():
     assert token_end_indices("abcdefgh", [4, 8], list(range(4))) == [1, 3]
     assert token_end_indices("", [0], []) == [0]
