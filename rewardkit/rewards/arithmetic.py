@@ -332,14 +332,14 @@ def _parse_side(text: str, role: str, variables: str) -> _Side | None:
         return _flat_side(text)
     tokens = _tokens(text)
     bad = [i for i, t in enumerate(tokens) if t[0] == "bad"]
-    if role == "left":
+    if role == "left":  # suffixes of at most _MAX_TOKENS tokens, longest first
         tokens = tokens[bad[-1] + 1 :] if bad else tokens
-        tokens = tokens[-_MAX_TOKENS:]
-        candidates = (tokens[i:] for i in range(len(tokens)))
-    elif role == "right":
+        first = max(0, len(tokens) - _MAX_TOKENS)
+        candidates = (tokens[i:] for i in range(first, len(tokens)))
+    elif role == "right":  # prefixes, longest first
         tokens = tokens[: bad[0]] if bad else tokens
-        tokens = tokens[:_MAX_TOKENS]
-        candidates = (tokens[:j] for j in range(len(tokens), 0, -1))
+        last = min(len(tokens), _MAX_TOKENS)
+        candidates = (tokens[:j] for j in range(last, 0, -1))
     else:
         if bad:
             return None
@@ -458,16 +458,32 @@ class _Pair(NamedTuple):
     numeric_verdict: bool | None
 
 
-@lru_cache(maxsize=16384)
+_MAX_CACHED_STEP = 2000  # longer steps are parsed every time rather than kept in memory
+_MAX_SIDE = 300  # longer sides of an equality are not checked
+
+
 def _step_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
     """The equalities a step states, parsed (cached: the same step text recurs)."""
     if "=" not in step:
         return ()
+    if len(step) > _MAX_CACHED_STEP:
+        return _find_pairs(step, variables)
+    return _cached_pairs(step, variables)
+
+
+@lru_cache(maxsize=16384)
+def _cached_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
+    return _find_pairs(step, variables)
+
+
+def _find_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
     text = normalise(step)
     pairs: list[_Pair] = []
     seen: set[tuple[str, str]] = set()
 
     def add(lhs: str, rhs: str, left_role: str, right_role: str, nxt: str = "") -> None:
+        if len(lhs) > _MAX_SIDE or len(rhs) > _MAX_SIDE:
+            return  # a page of math is not one computation: not checked
         key = (lhs.replace(" ", ""), rhs.replace(" ", ""))
         if key in seen:  # "16 - 3 = <<16-3=13>>13" states one claim, not two
             return
@@ -611,7 +627,7 @@ class ArithmeticChecker:
     @staticmethod
     def clear_cache() -> None:
         """Empty the parse caches shared by all checkers (for benchmarks and memory)."""
-        for cached in (_step_pairs, _parse_side):
+        for cached in (_cached_pairs, _parse_side):
             cached.cache_clear()
 
     def step_claims(self, steps: Sequence[str]) -> list[list[Claim]]:

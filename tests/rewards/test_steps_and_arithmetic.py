@@ -172,12 +172,15 @@ def test_hostile_steps_are_neutral_and_fast():
         "\\frac{\\frac{\\frac{1}{2}}{3}}{4} = 1",
         "\x00 1 + 1 = 2 \ud800",
         "١ + ١ = ٢",
+        "1+" * 200_000 + "1 = 200001",  # true, but too long to check: neutral, not wrong
+        "so " + "2 + " * 45 + "2 = 92",  # longer than the parser's window: neutral
     ]
     start = time.perf_counter()
     scores = checker.score_steps("", hostile)
     assert time.perf_counter() - start < 2.0
     assert len(scores) == len(hostile)
     assert scores[6] == 1.0  # the valid claim among control characters is still read
+    assert scores[-2] is None and scores[-1] in (None, 1.0)
     assert all(s in (None, 0.0, 1.0) for s in scores)
 
 
