@@ -138,6 +138,7 @@ class CosineLength(Reward):
 
     def cos_fn(self, t: int, short: float, long: float) -> float:
         """Yeo et al. 2025 eq. 1: ``long + 0.5 (short - long)(1 + cos(pi t / T))``."""
+        # CosFn(t, T, r_0, r_T) = r_T + 0.5 (r_0 - r_T)(1 + cos(pi t / T))  (Yeo et al. 2025)
         return long + 0.5 * (short - long) * (1.0 + math.cos(math.pi * t / self.max_length))
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:

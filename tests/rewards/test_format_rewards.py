@@ -73,7 +73,7 @@ def test_think_opened_by_the_chat_template():
     assert reasons(reward, [completion], prompts=["What is 2+2?"]) == [(0.0, "unopened_think")]
     # the prompt opened it and the completion never closes it
     assert reasons(reward, ["2 + 2 = 4 \\boxed{4}"], prompts=[prompt]) == [(0.0, "unclosed_think")]
-    # the prompt opened it and the completion opens again: malformed
+    # the prompt opened it and the completion opens it again: one complete span, accepted
     assert reward(prompts=[prompt], completions=["<think>a</think> b"]) == [1.0]
 
 
