@@ -38,24 +38,16 @@ logger = logging.getLogger(__name__)
 
 # ---------------------------------------------------------------- normalisation and claims
 
-# (pattern, replacement, a cheap search that must succeed for the pattern to be tried)
-_NORMALISE = (
-    (re.compile(r"\\(?:times|cdot|ast)(?![A-Za-z])|[×·∗⋅]"), "*", re.compile(r"[\\×·∗⋅]")),
-    (re.compile(r"\\div(?![A-Za-z])|÷"), "/", re.compile(r"[\\÷]")),
-    (re.compile(r"−"), "-", re.compile("[−]")),
-    (re.compile(r"\\(?:left|right)(?![A-Za-z])|\\[,;:! ]|\\\$"), "", re.compile(r"\\")),
-    (
-        re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])"),
-        "",
-        re.compile(r"\\"),
-    ),  # "= \boxed{28}" claims 28
-    (re.compile(r"(?<=\d),(?=\d{3}(?!\d))"), "", re.compile("[,]")),  # thousands separators
-    (
-        re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=\$?[\d(])"),
-        "*",
-        re.compile("[xX]"),
-    ),  # "2 x 0.5": times
+_LATEX_NORMALISE = (
+    (re.compile(r"\\(?:times|cdot|ast)(?![A-Za-z])"), "*"),
+    (re.compile(r"\\div(?![A-Za-z])"), "/"),
+    (re.compile(r"\\(?:left|right)(?![A-Za-z])|\\[,;:! ]|\\\$"), ""),
+    (re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])"), ""),  # "= \boxed{28}" claims 28
 )
+_UNICODE_OPS_RE = re.compile("[×·∗⋅÷−]")
+_UNICODE_OPS = str.maketrans({"×": "*", "·": "*", "∗": "*", "⋅": "*", "÷": "/", "−": "-"})
+_THOUSANDS_RE = re.compile(r"(?<=\d),(?=\d{3}(?!\d))")
+_TIMES_X_RE = re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=\$?[\d(])")  # "2 x 0.5": x is times
 _ANNOTATION_RE = re.compile(r"<<([^<>=\n]{1,200})=([^<>=\n]{1,60})>>")
 _ANY_ANNOTATION_RE = re.compile(r"<<[^<>\n]{0,300}>>")
 # A stretch of "math" text: numbers, operators, brackets, LaTeX commands, lone letters.
@@ -100,9 +92,15 @@ def normalise(step: str) -> str:
     >>> normalise(r"3 \times 4 = 12, 2 x 1,000 = 2,000")
     '3 * 4 = 12, 2*1000 = 2000'
     """
-    for pattern, replacement, trigger in _NORMALISE:
-        if trigger.search(step):
+    if "\\" in step:
+        for pattern, replacement in _LATEX_NORMALISE:
             step = pattern.sub(replacement, step)
+    if _UNICODE_OPS_RE.search(step):
+        step = step.translate(_UNICODE_OPS)
+    if "," in step:
+        step = _THOUSANDS_RE.sub("", step)
+    if "x" in step or "X" in step:
+        step = _TIMES_X_RE.sub("*", step)
     return step
 
 
@@ -499,10 +497,10 @@ def _find_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
                 verdict = None  # "4 + 5 = 9 + 3 = 12": the chain carries a running total
         pairs.append(_Pair(lhs.strip(), rhs.strip(), left, right, verdict))
 
-    for m in _ANNOTATION_RE.finditer(text):
-        expr, result = m.group(1), m.group(2)
-        add(expr, result, "middle", "middle")
-    text = _ANY_ANNOTATION_RE.sub("", text)
+    if "<<" in text:
+        for m in _ANNOTATION_RE.finditer(text):
+            add(m.group(1), m.group(2), "middle", "middle")
+        text = _ANY_ANNOTATION_RE.sub("", text)
     pieces = text.split("=")
     whole = [_RUN_RE.fullmatch(piece) is not None for piece in pieces]
     last = len(pieces) - 1

@@ -122,6 +122,9 @@ def segment_steps(
 def _tiny(text: str, a: int, b: int, min_chars: int) -> bool:
     """Whether ``text[a:b]`` has fewer than ``min_chars`` non-whitespace characters (looks
     at no more of the text than it needs)."""
+    head = text[a : min(b, a + 2 * min_chars)]
+    if len(head) - head.count(" ") - head.count("\n") - head.count("\t") >= min_chars:
+        return False  # the usual case, decided on a few characters
     found = itertools.islice(_VISIBLE_RE.finditer(text, a, b), min_chars)
     return sum(1 for _ in found) < min_chars
 
