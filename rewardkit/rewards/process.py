@@ -214,7 +214,13 @@ class ProcessReward(Reward):
         **columns: Any,
     ) -> list[list[float]]:
         """One list per completion, ``len(completion_ids[i])`` long: each step's reward (after
-        ``transform``) on the step's last token, 0.0 elsewhere."""
+        ``transform``) on the step's last token, 0.0 elsewhere.
+
+        A trainer that sums token rewards (returns-to-go) pays raw step scores once per
+        step, which a policy farms by adding correct steps: use ``transform="clip"`` or
+        ``"delta"`` for token-level training (PURE, Cheng et al. 2025). Step ends are mapped
+        to tokens exactly when the reward has a ``tokenizer``, proportionally otherwise.
+        """
         if completion_ids is None:
             raise ValueError("token_rewards needs completion_ids")
         samples = make_samples(prompts, completions, completion_ids, columns)
