@@ -834,6 +834,8 @@ def _binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
         return sp.Integer(math.comb(int(n), int(k)))
     if n.is_number and k.is_number:
         raise MathParseError("binomial of non-integers")
+    if k.is_Integer and abs(k) > MAX_FACTORIAL * 20:
+        raise MathParseError("binomial too large", reason="too_large")
     return sp.binomial(n, k)
 
 
