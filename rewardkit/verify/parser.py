@@ -656,6 +656,8 @@ class _Parser:
         rows = [row for row in rows if row]
         if not rows or len({len(row) for row in rows}) != 1:
             raise MathParseError("ragged or empty matrix")
+        for row in rows:
+            _check_scalar(*row)
         return sp.ImmutableMatrix(rows)
 
     # -- infix and postfix positions --------------------------------------------------
@@ -762,6 +764,9 @@ class _Parser:
             else:
                 break
             links.append((nxt, links[-1][2], self.expr(_BP_RELATION)))
+        for o, a, b in links:
+            if o != "=":
+                _check_scalar(a, b)  # an order between sets or tuples means nothing
         relations = [_RELATIONS[o](a, b, evaluate=False) for o, a, b in links]
         return relations[0] if len(relations) == 1 else sp.And(*relations, evaluate=False)
 
