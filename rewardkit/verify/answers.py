@@ -100,8 +100,19 @@ def _balanced(s: str) -> bool:
 
 _NUMBER_WORDS = {
     w: str(i) for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+         "eighteen", "nineteen", "twenty")
     )
+}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                      "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+                      "one hundred": "100", "thousand": "1000", "one thousand": "1000"})
+# Text answers that name a set of numbers.
+_SET_WORDS = {
+    "all real numbers": r"\mathbb{R}", "all reals": r"\mathbb{R}", "real numbers": r"\mathbb{R}",
+    "no solution": r"\emptyset", "no solutions": r"\emptyset", "no real solutions": r"\emptyset",
+    "none": r"\emptyset", "empty set": r"\emptyset",
 }
 
 
@@ -163,7 +174,9 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
         return Outcome(False, "parse_error")
     if p_text.replace(" ", "") == g_text.replace(" ", ""):
         return OK
-    if _is_text_answer(gold) or _is_text_answer(pred):
+    p_text = _SET_WORDS.get(normal_text(pred), p_text)
+    g_text = _SET_WORDS.get(normal_text(gold), g_text)
+    if _is_text_answer(g_text) or _is_text_answer(p_text):
         return OK if _text_value(pred) == _text_value(gold) else WRONG
     try:
         g = parse_expression(g_text)

@@ -89,9 +89,11 @@ class _Comparer:
             if b_set is not None and isinstance(a, sp.Set):
                 return self.sets_equal(a, b_set)
         if isinstance(a, sp.Equality) and not isinstance(b, sp.Equality):
-            return _is_variable(a.lhs) and self.equal(a.rhs, b)
+            value = _defined_value(a)
+            return value is not None and self.equal(value, b)
         if isinstance(b, sp.Equality) and not isinstance(a, sp.Equality):
-            return _is_variable(b.lhs) and self.equal(a, b.rhs)
+            value = _defined_value(b)
+            return value is not None and self.equal(a, value)
         if _is_collection(a) or _is_collection(b):
             return self.collections_equal(a, b)
         if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
@@ -253,6 +255,19 @@ def _is_variable(v: sp.Basic) -> bool:
         isinstance(v, sp.Function) and len(v.args) == 1 and isinstance(v.args[0], sp.Symbol))
 
 
+def _defined_value(eq: sp.Equality) -> sp.Basic | None:
+    """The value an equation gives: ``x = 3`` and ``3 = x`` give 3; a worked ``2+3 = 5``
+    (no variables on the left) gives its right side."""
+    lhs, rhs = eq.args
+    if _is_variable(lhs):
+        return rhs
+    if _is_variable(rhs):
+        return lhs
+    if not lhs.free_symbols and not rhs.free_symbols:
+        return rhs
+    return None
+
+
 def _open_interval(t: sp.Basic) -> sp.Basic:
     if isinstance(t, sp.Tuple) and len(t) == 2 and all(x.is_extended_real is not False
                                                        for x in t.args):
@@ -288,9 +303,15 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     if isinstance(value, sp.And):
         parts = [_as_solution_set(v) for v in value.args]
         return None if any(p is None for p in parts) else sp.Intersection(*parts)
-    if not isinstance(value, sp.Rel) or isinstance(value, (sp.Equality, sp.Ne)):
+    if not isinstance(value, sp.Rel) or isinstance(value, sp.Equality):
         return None
     lhs, rhs = value.args
+    if isinstance(value, sp.Ne):  # x \ne 3: everything but 3
+        if _is_variable(rhs):
+            lhs, rhs = rhs, lhs
+        if not _is_variable(lhs) or rhs.free_symbols or rhs.is_extended_real is False:
+            return None
+        return sp.Union(sp.Interval.open(-sp.oo, rhs), sp.Interval.open(rhs, sp.oo))
     cls = type(value)
     if _is_variable(rhs) and not _is_variable(lhs):
         lhs, rhs = rhs, lhs

@@ -32,6 +32,8 @@ _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\
                               "0123456789-")
 _SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_CURRENCY = re.compile(r"[\u20ac\u00a3\u00a5\u20b9]|\\(?:euro|pounds|yen|textdollar)(?![A-Za-z])")
+_TIMES_TEN = re.compile(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)")  # 6.02 x 10^23
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*(?:\.(?!\d))?")
 _SPACING = re.compile(
     r"(\\\\)|\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle)(?![A-Za-z])"
@@ -52,6 +54,8 @@ def clean_latex(text: str) -> str:
     s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
     s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3})", ",", s)
     s = s.replace(r"\$", " ").replace(r"\%", "%")
+    s = _CURRENCY.sub(" ", s)
+    s = _TIMES_TEN.sub(r"\\times ", s)
     s = _SIZING.sub("", s)
     s = _SPACING.sub(_keep_row_break, s)
     s = _DELIMS.sub(_keep_row_break, s).replace("$", " ")

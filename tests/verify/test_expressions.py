@@ -42,6 +42,9 @@ from rewardkit.verify import equivalent
         ("|x|", r"\sqrt{x^2}"),
         (r"\lfloor 3.7 \rfloor", "3"),
         (r"\lceil \frac{7}{2} \rceil", "4"),
+        (r"\lvert -3 \rvert", "3"),
+        (r"\overline{AB}", "AB"),
+        (r"\angle ABC", "ABC"),
     ],
 )
 def test_equal_expressions(pred, gold):

@@ -32,6 +32,8 @@ def test_multiple_choice(pred, gold, expected):
         (r"\text{east}", r"\text{East}.", True),
         ("Monday", r"\text{monday}", True),
         (r"\text{five}", "5", True),
+        ("fifty", "50", True),
+        (r"\text{six}", "5", False),
         (r"\text{no}", r"\text{yes}", False),
         ("west", r"\text{east}", False),
         ("seat", r"\text{east}", False),  # words are not products of letters
