@@ -67,6 +67,9 @@ def test_equal_expressions(pred, gold):
         ("x+1", "y+1"),
         ("|x|", "x"),
         ("xy", "x+y"),
+        ("x^{100}", "x^{100}+1"),  # no rounding: equal to 30 digits is not equal
+        (r"(x+1)^{60}(x-1)^{60}", r"(x^2-1)^{60}+1"),
+        (r"\sqrt{2}", "1.4142"),
         (r"2\pi r", r"\pi r^2"),
     ],
 )
