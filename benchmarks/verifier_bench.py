@@ -52,14 +52,17 @@ GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_ver
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
 
-# Inputs that are slow to compare symbolically; the thread check keeps those that really are.
+# Inputs that are slow to compare symbolically (seconds each) or must be refused fast (towers).
+# Each thread adds its own "+k" to the gold, so no call is answered from a cache.
 SLOW_INPUTS = [
-    ("(x+1)^{60}(x-1)^{60}", "(x^2-1)^{60}+1"),
-    (r"\sin^{12}(x)+\cos^{12}(x)", r"1-6\sin^2(x)\cos^2(x)+9\sin^4(x)\cos^4(x)"),
-    ("(a+b+c+d)^{25}", "(a+b+c+d)^{24}(a+b+c+d+1)"),
-    (r"\frac{(x+y)^{40}-(x-y)^{40}}{(x+y)^{20}}", r"(x+y)^{20}"),
-    ("9^{9^{9}}", "9^{9^{9}}+1"),
-    ("2^{2^{2^{2^{2}}}}", "2^{65536}+1"),
+    ("(x+1)^{60}(x-1)^{60}", "(x^2-1)^{60}"),
+    (r"\sin^{12}(x)+\cos^{12}(x)", r"\sin^{10}(x)+\cos^{10}(x)"),
+    ("(a+b+c+d+e+f)^{30}", "(a+b+c+d+e+f)^{29}(a+b+c+d+e+f+1)"),
+    (r"\frac{(x+1)^{50}}{(x-1)^{50}}", r"\frac{(x+1)^{49}}{(x-1)^{51}}"),
+    (r"\tan(\tan(\tan(\tan(x))))", r"\sin(\sin(\sin(\sin(x))))"),
+    (r"(1+x)\binom{x}{100000}", r"\binom{x}{100000}+x\binom{x}{100000}"),
+    ("9^{9^{9^{9}}}", "9^{9^{9^{9}}}+1"),
+    ("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}"),
 ]
 
 
@@ -301,7 +304,7 @@ def thread_check(tools: Tools, timeout: float, threads: int) -> dict:
     report: dict = {"timeout_s": timeout, "threads": threads, "inputs": []}
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for pred, gold in SLOW_INPUTS:
-            futures = [pool.submit(one_call, pred, gold) for _ in range(threads)]
+            futures = [pool.submit(one_call, pred, f"{gold}+{k}") for k in range(threads)]
             results = [f.result() for f in futures]
             slowest = max(seconds for seconds, _ in results)
             report["inputs"].append(
@@ -358,8 +361,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
-    parser.add_argument("--thread-timeout", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--thread-timeout", type=float, default=0.5)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--no-thread-check", action="store_true")
     args = parser.parse_args(argv)
 
