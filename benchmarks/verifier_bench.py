@@ -2,8 +2,9 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team``: the labelled equivalence set ``data/equivalence/pairs.jsonl``. rewardkit gets
-  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as
+- ``team`` and ``holdout``: the labelled equivalence sets ``data/equivalence/pairs.jsonl``
+  and ``holdout.jsonl``. rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each
+  string as ``\boxed{...}`` (as
   ``parse`` reads boxed answers first), or as written when it already carries math
   delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the other form when it
   extracts nothing from the first; then ``verify(gold, pred)``.
@@ -47,7 +48,8 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
-SETS = ("team", "math500", "gsm8k")
+DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
+SETS = ("team", "holdout", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -358,6 +360,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs a set")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="the team's set")
+    parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -381,6 +384,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rewardkit from {Path(rewardkit.__file__).parent}")
     builders = {
         "team": lambda: team_cases(tools, args.pairs),
+        "holdout": lambda: team_cases(tools, args.holdout),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }
