@@ -42,6 +42,7 @@ _TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|text
 _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
+_SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
                          "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
@@ -147,6 +148,8 @@ def _is_text_answer(text: str) -> bool:
     s = unwrap(text)
     if not s or any(not (c.isalpha() or c in " ',.-") for c in s):
         return False
+    if s.strip(" .").lower() in _SHORT_TEXT:
+        return True
     words = re.findall(r"[^\W\d_]+", s)
     # a run of capitals (ABC) names points, it is not a word
     return any(len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper()

@@ -473,7 +473,11 @@ class _Parser:
                 index = self.expr(0)
                 self.expect_op("]")
             radicand = self.arg()
-            return _apply(sp.sqrt, radicand) if index is None else _apply(sp.root, radicand, index)
+            if index is None:
+                return _apply(sp.sqrt, radicand)
+            if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
+                return _apply(sp.real_root, radicand, index)  # \sqrt[3]{-27} = -3
+            return _apply(sp.root, radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:

@@ -21,6 +21,7 @@ from rewardkit.verify import equivalent
         (r"\sqrt2", r"\sqrt{2}"),
         (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"),
         (r"\sqrt[3]{27}", "3"),
+        (r"\sqrt[3]{-27}", "-3"),  # the real cube root
         (r"11\sqrt2", r"\sqrt{242}"),
         (r"\sin^2 x + \cos^2 x", "1"),
         (r"\sin \frac{\pi}{6}", r"\frac12"),
