@@ -182,14 +182,18 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
     if _is_text_answer(g_text) or _is_text_answer(p_text):
         return OK if _text_value(pred) == _text_value(gold) else WRONG
     try:
-        g = parse_expression(g_text)
-    except MathParseError:
-        return OK if normal_text(pred) == normal_text(gold) else WRONG
-    try:
         p = parse_expression(p_text)
     except MathParseError as error:
-        return Outcome(False, "parse_error" if error.reason in ("syntax", "unsupported")
-                       else error.reason)
+        p, p_error = None, error
+    try:
+        g = parse_expression(g_text)
+    except MathParseError:  # a gold that is not math: compare the text
+        if p is None and p_error.reason not in ("syntax", "unsupported"):
+            return Outcome(False, p_error.reason)
+        return OK if normal_text(pred) == normal_text(gold) else WRONG
+    if p is None:
+        return Outcome(False, "parse_error" if p_error.reason in ("syntax", "unsupported")
+                       else p_error.reason)
     return OK if _parsed_equal(p, g, p_text, options, symbolic) else WRONG
 
 
