@@ -72,7 +72,7 @@ def clean_latex(text: str) -> str:
     s = _SPACING.sub(_keep_row_break, s)
     s = _DELIMS.sub(_keep_row_break, s).replace("$", " ")
     s = s.strip()
-    while s and s[-1] in ".;" and not s.endswith(r"\;"):
+    while s and s[-1] in ".;:" and not s.endswith((r"\;", r"\:")):
         s = s[:-1].rstrip()
     return s
 
@@ -114,8 +114,9 @@ MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are 
 SHORT_WORDS = frozenset({
     "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
     "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
-    "lbs",
+    "lbs", "gcd", "lcm", "max",
 })
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 _NUMBER = re.compile(r"\d+\.(?=\s*\\overline)|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+(?![\d.]))?")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -160,7 +161,13 @@ def tokenize(text: str) -> list[Token]:
         if c.isascii() and c.isalpha():
             m = _LETTERS.match(text, i)
             word = m.group(0)
-            if len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
+            if tokens and tokens[-1].kind == "num" and tokens[-1].pos + len(
+                    tokens[-1].value) == i and word in _ORDINAL_SUFFIXES:
+                i = m.end()  # 5th is 5
+                continue
+            if word.isupper() and len(word) > 1 and word.lower() not in SHORT_WORDS:
+                tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))  # ABCD
+            elif len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
                 tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
             else:  # "xy" is x times y
                 tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))

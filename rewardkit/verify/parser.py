@@ -105,13 +105,15 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_ORDINALS = frozenset({"st", "nd", "rd", "th"})
+_INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
 _GREEK = frozenset(
     {
         "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
         "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "rho", "sigma", "tau",
         "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-        "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+        "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
     }
 )
 _CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "imath": sp.I,
@@ -169,6 +171,8 @@ def _text_kind(content: str) -> str:
         return "empty"
     if stripped.lower() in _SEPARATOR_WORDS:
         return "separator"
+    if stripped.isupper() and stripped.isalpha():
+        return "math"  # \text{AB}: points named by capitals
     if _UNIT_TEXT.fullmatch(stripped):
         return "words"
     return "math"
@@ -456,6 +460,8 @@ class _Parser:
             return _apply(sp.sqrt, self._paren_or_arg())
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
+        if lower in _INTEGER_FUNCTIONS and self.at("op", "("):
+            return self._integer_function(lower)
         raise self.fail(tok)  # a unit, a connective or a word of text is not a value
 
     def _command(self, tok: Token) -> sp.Basic:
@@ -484,8 +490,23 @@ class _Parser:
             return _CONSTANTS[name]
         if name in _GREEK:
             return sp.Symbol(name)
+        if name in ("boxed", "fbox") and self.at("op", "{"):
+            self.next()  # a box may hold several answers: \boxed{1, -2}
+            items = [self.expr(0)]
+            while self._at_separator():
+                self.next()
+                items.append(self.expr(0))
+            self.expect_op("}")
+            return items[0] if len(items) == 1 else AnswerList(*items)
+        if name == "operatorname" and self.at("op", "{") and self.at("op", "}", 2):
+            inner = self.peek(1)
+            if inner.kind == "word" and inner.value.lower() in _INTEGER_FUNCTIONS:
+                self.i += 3
+                return self._integer_function(inner.value.lower())
         if name in _TRANSPARENT:
             return self.arg()
+        if name in _INTEGER_FUNCTIONS:
+            return self._integer_function(name)
         if name in _NAME_MARKS:
             return self.expr(_BP_MUL)
         if name == "mathbb":
@@ -546,6 +567,22 @@ class _Parser:
             return self.expr(_BP_MUL)
         finally:
             self.fn_arg -= 1
+
+    def _integer_function(self, name: str) -> sp.Basic:
+        r"""``\gcd(12, 18)``, ``\operatorname{lcm}(4, 6)``, ``\max(2, 3)``: numbers only."""
+        self.expect_op("(")
+        args = [self.expr(0)]
+        while self.at("op", ","):
+            self.next()
+            args.append(self.expr(0))
+        self.expect_op(")")
+        _check_scalar(*args)
+        if name in ("max", "min"):
+            return (sp.Max if name == "max" else sp.Min)(*args)
+        if not all(a.is_Integer for a in args):
+            raise MathParseError(f"\\{name} of something that is not an integer")
+        values = [int(a) for a in args]
+        return sp.Integer(math.gcd(*values) if name == "gcd" else math.lcm(*values))
 
     def _paren_or_arg(self) -> sp.Basic:
         if self.at("op", "("):
@@ -745,6 +782,10 @@ class _Parser:
         return _multiply(left, self.expr(_BP_IMPLICIT))
 
     def _superscript(self, left: sp.Basic) -> sp.Basic:
+        ordinal = self._ordinal_mark()
+        if ordinal:
+            self.i += ordinal
+            return left
         if self.at("cmd", "circ"):
             self.next()
             return self._degrees(left)
@@ -754,6 +795,16 @@ class _Parser:
         if self.at("num"):
             return _power(left, self._number(self.next()))
         return _power(left, self.arg())
+
+    def _ordinal_mark(self) -> int:
+        """Tokens of an ordinal mark after ``^`` (``n^{th}``, ``2^\\text{nd}``), or 0."""
+        tok = self.peek()
+        if tok.kind == "text" and tok.value.strip() in _ORDINALS:
+            return 1
+        if (tok.value == "{" and self.peek(3).value == "}"
+                and self.peek(1).value + self.peek(2).value in _ORDINALS):
+            return 4
+        return 0
 
     def _degrees(self, left: sp.Basic) -> sp.Basic:
         if self.fn_arg:  # sin 30^\circ: the argument of a function is in radians
@@ -834,6 +885,9 @@ def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 
 
 def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    if isinstance(a, sp.Symbol) and a.name.isupper() and len(a.name) == 1 and isinstance(
+            b, sp.Tuple):
+        return b  # A(5, 3): the point A is its coordinates
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
         for v in (a, b):
             if not isinstance(v, sp.MatrixBase):

@@ -46,6 +46,13 @@ from rewardkit.verify import equivalent
         (r"\lvert -3 \rvert", "3"),
         (r"\overline{AB}", "AB"),
         (r"\angle ABC", "ABC"),
+        (r"\text{AB}", "AB"),
+        (r"\gcd(12, 18)", "6"),
+        (r"\operatorname{lcm}(4, 6)", "12"),
+        (r"\max(2, 3)", "3"),
+        ("A(5, 3)", "(5, 3)"),  # a point named with its coordinates
+        ("21st", "21"),
+        (r"n^{th}", "n"),
     ],
 )
 def test_equal_expressions(pred, gold):
