@@ -2,11 +2,11 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team``: the labelled equivalence set ``data/equivalence/pairs.jsonl``. rewardkit gets
-  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as
-  ``parse`` reads boxed answers first), or as written when it already carries math
-  delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the other form when it
-  extracts nothing from the first; then ``verify(gold, pred)``.
+- ``team`` and ``holdout``: the labelled equivalence sets ``data/equivalence/pairs.jsonl``
+  and ``holdout.jsonl``. rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each
+  string as ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it
+  already carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the
+  other form when it extracts nothing from the first; then ``verify(gold, pred)``.
 - ``math500``: ``\boxed{answer}`` (the ``answer`` field) against the last boxed answer of the
   reference ``solution``; every pair is equivalent. rewardkit gets ``verify(completion, gold)``,
   Math-Verify ``verify(parse(gold as \boxed{}), parse(completion))``.
@@ -47,19 +47,23 @@ from pathlib import Path
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
-SETS = ("team", "math500", "gsm8k")
+DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
+SETS = ("team", "holdout", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
 
-# Inputs that are slow to compare symbolically; the thread check keeps those that really are.
+# Inputs that are slow to compare symbolically (seconds each) or must be refused fast (towers).
+# Each thread adds its own "+k" to the gold, so no call is answered from a cache.
 SLOW_INPUTS = [
-    ("(x+1)^{60}(x-1)^{60}", "(x^2-1)^{60}+1"),
-    (r"\sin^{12}(x)+\cos^{12}(x)", r"1-6\sin^2(x)\cos^2(x)+9\sin^4(x)\cos^4(x)"),
-    ("(a+b+c+d)^{25}", "(a+b+c+d)^{24}(a+b+c+d+1)"),
-    (r"\frac{(x+y)^{40}-(x-y)^{40}}{(x+y)^{20}}", r"(x+y)^{20}"),
-    ("9^{9^{9}}", "9^{9^{9}}+1"),
-    ("2^{2^{2^{2^{2}}}}", "2^{65536}+1"),
+    ("(x+1)^{60}(x-1)^{60}", "(x^2-1)^{60}"),
+    (r"\sin^{12}(x)+\cos^{12}(x)", r"\sin^{10}(x)+\cos^{10}(x)"),
+    ("(a+b+c+d+e+f)^{30}", "(a+b+c+d+e+f)^{29}(a+b+c+d+e+f+1)"),
+    (r"\frac{(x+1)^{50}}{(x-1)^{50}}", r"\frac{(x+1)^{49}}{(x-1)^{51}}"),
+    (r"\tan(\tan(\tan(\tan(x))))", r"\sin(\sin(\sin(\sin(x))))"),
+    (r"(1+x)\binom{x}{100000}", r"\binom{x}{100000}+x\binom{x}{100000}"),
+    ("9^{9^{9^{9}}}", "9^{9^{9^{9}}}+1"),
+    ("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}"),
 ]
 
 
@@ -301,7 +305,7 @@ def thread_check(tools: Tools, timeout: float, threads: int) -> dict:
     report: dict = {"timeout_s": timeout, "threads": threads, "inputs": []}
     with ThreadPoolExecutor(max_workers=threads) as pool:
         for pred, gold in SLOW_INPUTS:
-            futures = [pool.submit(one_call, pred, gold) for _ in range(threads)]
+            futures = [pool.submit(one_call, pred, f"{gold}+{k}") for k in range(threads)]
             results = [f.result() for f in futures]
             slowest = max(seconds for seconds, _ in results)
             report["inputs"].append(
@@ -355,11 +359,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="at most this many pairs a set")
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="the team's set")
+    parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
-    parser.add_argument("--thread-timeout", type=float, default=1.0)
-    parser.add_argument("--threads", type=int, default=4)
+    parser.add_argument("--thread-timeout", type=float, default=0.5)
+    parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--no-thread-check", action="store_true")
     args = parser.parse_args(argv)
 
@@ -378,6 +383,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"rewardkit from {Path(rewardkit.__file__).parent}")
     builders = {
         "team": lambda: team_cases(tools, args.pairs),
+        "holdout": lambda: team_cases(tools, args.holdout),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }

@@ -31,7 +31,21 @@ _UNICODE = {
 _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
                               "0123456789-")
 _SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
+# Greek letters typed as Unicode (U+03B1 to U+03C9, U+0391 to U+03A9): α is \alpha.
+_GREEK_LETTERS = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega",
+)  # U+03C2 is the final sigma
+_CAPITAL_GREEK = ("Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi",
+                  "Omega")
+for _k, _name in enumerate(_GREEK_LETTERS):
+    _UNICODE.setdefault(chr(0x03B1 + _k), f"\\{_name} ")
+    if _name.capitalize() in _CAPITAL_GREEK and _k != 17:
+        _UNICODE.setdefault(chr(0x0391 + _k), f"\\{_name.capitalize()} ")
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_CURRENCY = re.compile(r"[\u20ac\u00a3\u00a5\u20b9]|\\(?:euro|pounds|yen|textdollar)(?![A-Za-z])")
+_TIMES_TEN = re.compile(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)")  # 6.02 x 10^23
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*(?:\.(?!\d))?")
 _SPACING = re.compile(
     r"(\\\\)|\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle)(?![A-Za-z])"
@@ -52,11 +66,13 @@ def clean_latex(text: str) -> str:
     s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
     s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3})", ",", s)
     s = s.replace(r"\$", " ").replace(r"\%", "%")
+    s = _CURRENCY.sub(" ", s)
+    s = _TIMES_TEN.sub(r"\\times ", s)
     s = _SIZING.sub("", s)
     s = _SPACING.sub(_keep_row_break, s)
     s = _DELIMS.sub(_keep_row_break, s).replace("$", " ")
     s = s.strip()
-    while s and s[-1] in ".;" and not s.endswith(r"\;"):
+    while s and s[-1] in ".;:" and not s.endswith((r"\;", r"\:")):
         s = s[:-1].rstrip()
     return s
 
@@ -98,8 +114,9 @@ MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are 
 SHORT_WORDS = frozenset({
     "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
     "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
-    "lbs",
+    "lbs", "gcd", "lcm", "max",
 })
+_ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 _NUMBER = re.compile(r"\d+\.(?=\s*\\overline)|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+(?![\d.]))?")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -144,7 +161,13 @@ def tokenize(text: str) -> list[Token]:
         if c.isascii() and c.isalpha():
             m = _LETTERS.match(text, i)
             word = m.group(0)
-            if len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
+            if tokens and tokens[-1].kind == "num" and tokens[-1].pos + len(
+                    tokens[-1].value) == i and word in _ORDINAL_SUFFIXES:
+                i = m.end()  # 5th is 5
+                continue
+            if word.isupper() and len(word) > 1 and word.lower() not in SHORT_WORDS:
+                tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))  # ABCD
+            elif len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
                 tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
             else:  # "xy" is x times y
                 tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))

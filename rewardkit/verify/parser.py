@@ -18,6 +18,7 @@ Matrix([
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -80,7 +81,15 @@ def parse_expression(text: str) -> Parsed:
     if not isinstance(text, str):
         raise MathParseError(f"expected a string, got {type(text).__name__}")
     parser = _Parser(tokenize(clean_latex(text)))
-    expr = parser.parse_top()
+    try:
+        expr = parser.parse_top()
+    except RecursionError:
+        raise MathParseError("expression nested too deeply", reason="too_deep") from None
+    except (TypeError, AttributeError, ValueError, ArithmeticError) as error:
+        if isinstance(error, MathParseError):
+            raise
+        # sympy refusing an operation (a set in arithmetic, a matrix in a function...)
+        raise MathParseError(f"not a valid expression: {error}") from None
     return Parsed(
         expr,
         percent=parser.percent,
@@ -96,29 +105,34 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_ORDINALS = frozenset({"st", "nd", "rd", "th"})
+_INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
 _GREEK = frozenset(
     {
         "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
         "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "rho", "sigma", "tau",
         "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-        "Sigma", "Upsilon", "Phi", "Psi", "Omega",
+        "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
     }
 )
 _CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "imath": sp.I,
               "emptyset": sp.EmptySet, "varnothing": sp.EmptySet}
 _SETS = {"R": sp.Reals, "Z": sp.Integers, "N": sp.Naturals, "Q": sp.Rationals,
          "C": sp.Complexes}
-_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
+_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac", "sfrac"})
 _BINOMS = frozenset({"binom", "dbinom", "tbinom"})
 _TRANSPARENT = frozenset({"mathrm", "mathbf", "boldsymbol", "bm", "mathit", "mathsf", "boxed",
-                          "fbox", "operatorname", "vec", "mathnormal", "textup"})
+                          "fbox", "operatorname", "vec", "mathnormal", "textup", "overline",
+                          "bar", "hat", "widehat", "overrightarrow", "tilde"})
+# Marks before a name that do not change what is named: \angle ABC is ABC.
+_NAME_MARKS = frozenset({"angle", "measuredangle", "triangle", "arc", "overarc"})
 _MATRICES = frozenset({"matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix", "array"})
 _RELATIONS = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
               "le": sp.LessThan, "leq": sp.LessThan, "leqslant": sp.LessThan,
               "lt": sp.StrictLessThan, "gt": sp.StrictGreaterThan, "ge": sp.GreaterThan,
               "geq": sp.GreaterThan, "geqslant": sp.GreaterThan, "ne": sp.Ne, "neq": sp.Ne,
-              "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne}
+              "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "approx": sp.Eq}
 _MUL_CMDS = frozenset({"times", "cdot", "ast"})
 _SET_OPS = {"cup": sp.Union, "cap": sp.Intersection, "setminus": sp.Complement}
 _SEPARATOR_WORDS = frozenset({"and", "or"})
@@ -147,6 +161,9 @@ def _is_unit_word(word: str) -> bool:
     )
 
 
+_UNIT_TEXT = re.compile(r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*")
+
+
 def _text_kind(content: str) -> str:
     """What a ``\\text{}`` group is: ``empty``, ``separator``, ``words`` or ``math``."""
     stripped = content.strip().strip(",")
@@ -154,7 +171,9 @@ def _text_kind(content: str) -> str:
         return "empty"
     if stripped.lower() in _SEPARATOR_WORDS:
         return "separator"
-    if all(c.isalpha() or c in " .'-^" for c in stripped):
+    if stripped.isupper() and stripped.isalpha():
+        return "math"  # \text{AB}: points named by capitals
+    if _UNIT_TEXT.fullmatch(stripped):
         return "words"
     return "math"
 
@@ -224,6 +243,11 @@ class _Parser:
         left = self.nud(self.next())
         while True:
             tok = self.peek()
+            if tok.kind in ("text", "word") and tok.value.strip().lower() == "percent":
+                self.next()
+                self.percent = True
+                left = _multiply(left, sp.Rational(1, 100))
+                continue
             if tok.kind == "text" and _text_kind(tok.value) in ("words", "empty"):
                 self._skip_unit()
                 continue
@@ -264,7 +288,7 @@ class _Parser:
                 return _BP_RELATION
             if value in _SET_OPS:
                 return _BP_SET
-            if value == "choose":
+            if value in ("choose", "over"):
                 return _BP_CHOOSE
             if value in ("pm", "mp"):
                 return _BP_ADD
@@ -293,7 +317,8 @@ class _Parser:
     @staticmethod
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil"))
+                or name in _NAME_MARKS
+                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert"))
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -301,11 +326,10 @@ class _Parser:
         if kind == "num":
             return self._number(tok)
         if kind == "letter":
-            if value in "fgh" and self.at("op", "(") and self.at("letter", None, 1) and self.at(
-                    "op", ")", 2) and self.at("op", "=", 3):
-                arg = self._letter(self.tokens[self.i + 1].value)
-                self.i += 3
-                return sp.Function(value)(arg)  # f(x) = ...: a function named by one letter
+            if value in "fgh":
+                named = self._function_name(value)
+                if named is not None:
+                    return named
             return self._letter(value)
         if kind == "word":
             return self._word(tok)
@@ -321,7 +345,7 @@ class _Parser:
             return self._environment(tok)
         if kind == "op":
             if value == "-":
-                return -self.expr(_BP_MUL)
+                return _negate(self.expr(_BP_MUL))
             if value == "+":
                 return self.expr(_BP_MUL)
             if value in "([":
@@ -337,8 +361,21 @@ class _Parser:
                 inner = self.expr(0)
                 self.abs_depth -= 1
                 self.expect_op("|")
-                return sp.Abs(inner)
+                return _apply(sp.Abs, inner)
         raise self.fail(tok)
+
+    def _function_name(self, letter: str) -> sp.Basic | None:
+        """``f(x) =`` and ``f^{-1}(x) =``: the name of a function being defined."""
+        values = [t.value for t in self.tokens[self.i : self.i + 9]]
+        inverse = values[:5] == ["^", "{", "-", "1", "}"]
+        rest = values[5:] if inverse else values
+        start = self.i + (5 if inverse else 0)
+        if (len(rest) >= 4 and rest[0] == "(" and rest[2] == ")" and rest[3] == "="
+                and self.tokens[start + 1].kind == "letter"):
+            self.i = start + 3
+            name = f"{letter}_inverse" if inverse else letter
+            return sp.Function(name)(self._letter(rest[1]))
+        return None
 
     def _number(self, tok: Token) -> sp.Basic:
         digits = tok.value
@@ -420,9 +457,11 @@ class _Parser:
         if lower in _FUNCTIONS:
             return self._function(lower)
         if lower == "sqrt":
-            return sp.sqrt(self._paren_or_arg())
+            return _apply(sp.sqrt, self._paren_or_arg())
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
+        if lower in _INTEGER_FUNCTIONS and self.at("op", "("):
+            return self._integer_function(lower)
         raise self.fail(tok)  # a unit, a connective or a word of text is not a value
 
     def _command(self, tok: Token) -> sp.Basic:
@@ -440,27 +479,63 @@ class _Parser:
                 index = self.expr(0)
                 self.expect_op("]")
             radicand = self.arg()
-            return sp.sqrt(radicand) if index is None else sp.root(radicand, index)
+            if index is None:
+                return _apply(sp.sqrt, radicand)
+            if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
+                return _apply(sp.real_root, radicand, index)  # \sqrt[3]{-27} = -3
+            return _apply(sp.root, radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:
             return _CONSTANTS[name]
         if name in _GREEK:
             return sp.Symbol(name)
+        if name in ("boxed", "fbox") and self.at("op", "{"):
+            self.next()  # a box may hold several answers: \boxed{1, -2}
+            items = [self.expr(0)]
+            while self._at_separator():
+                self.next()
+                items.append(self.expr(0))
+            self.expect_op("}")
+            return items[0] if len(items) == 1 else AnswerList(*items)
+        if name == "operatorname" and self.at("op", "{") and self.at("op", "}", 2):
+            inner = self.peek(1)
+            if inner.kind == "word" and inner.value.lower() in _INTEGER_FUNCTIONS:
+                self.i += 3
+                return self._integer_function(inner.value.lower())
         if name in _TRANSPARENT:
             return self.arg()
+        if name in _INTEGER_FUNCTIONS:
+            return self._integer_function(name)
+        if name in _NAME_MARKS:
+            return self.expr(_BP_MUL)
         if name == "mathbb":
             letter = self.arg_text()
             if letter not in _SETS:
                 raise MathParseError(f"unknown set \\mathbb{{{letter}}}")
             return _SETS[letter]
+        if name == "langle":  # \langle 1, 2 \rangle: a vector
+            items = [self.expr(0)]
+            while self.at("op", ","):
+                self.next()
+                items.append(self.expr(0))
+            close = self.next()
+            if close.kind != "cmd" or close.value != "rangle":
+                raise self.fail(close)
+            return sp.Tuple(*items)
+        if name in ("lvert", "vert"):
+            inner = self.expr(0)
+            close = self.next()
+            if close.kind != "cmd" or close.value not in ("rvert", "vert"):
+                raise self.fail(close)
+            return _apply(sp.Abs, inner)
         if name in ("lfloor", "lceil"):
             inner = self.expr(0)
             close = self.next()
             want = "rfloor" if name == "lfloor" else "rceil"
             if close.kind != "cmd" or close.value != want:
                 raise self.fail(close)
-            return sp.floor(inner) if name == "lfloor" else sp.ceiling(inner)
+            return _apply(sp.floor if name == "lfloor" else sp.ceiling, inner)
         if name in ("pm", "mp"):
             return PM * self.expr(_BP_MUL)
         raise MathParseError(f"unsupported command \\{name} at {tok.pos}", reason="unsupported")
@@ -478,7 +553,7 @@ class _Parser:
             if power == -1 and name in _INVERSE:
                 func, power = _INVERSE[name], None
         argument = self._function_argument()
-        value = func(argument) if base is None else sp.log(argument, base)
+        value = _apply(func, argument) if base is None else _apply(sp.log, argument, base)
         return value if power is None else _power(value, power)
 
     def _function_argument(self) -> sp.Basic:
@@ -492,6 +567,22 @@ class _Parser:
             return self.expr(_BP_MUL)
         finally:
             self.fn_arg -= 1
+
+    def _integer_function(self, name: str) -> sp.Basic:
+        r"""``\gcd(12, 18)``, ``\operatorname{lcm}(4, 6)``, ``\max(2, 3)``: numbers only."""
+        self.expect_op("(")
+        args = [self.expr(0)]
+        while self.at("op", ","):
+            self.next()
+            args.append(self.expr(0))
+        self.expect_op(")")
+        _check_scalar(*args)
+        if name in ("max", "min"):
+            return (sp.Max if name == "max" else sp.Min)(*args)
+        if not all(a.is_Integer for a in args):
+            raise MathParseError(f"\\{name} of something that is not an integer")
+        values = [int(a) for a in args]
+        return sp.Integer(math.gcd(*values) if name == "gcd" else math.lcm(*values))
 
     def _paren_or_arg(self) -> sp.Basic:
         if self.at("op", "("):
@@ -521,7 +612,7 @@ class _Parser:
         if tok.kind == "cmd":
             return self._command(tok)
         if tok.kind == "op" and tok.value == "-":
-            return -self.arg()
+            return _negate(self.arg())
         if tok.kind == "op" and tok.value == "(":
             inner = self.expr(0)
             self.expect_op(")")
@@ -630,6 +721,8 @@ class _Parser:
         rows = [row for row in rows if row]
         if not rows or len({len(row) for row in rows}) != 1:
             raise MathParseError("ragged or empty matrix")
+        for row in rows:
+            _check_scalar(*row)
         return sp.ImmutableMatrix(rows)
 
     # -- infix and postfix positions --------------------------------------------------
@@ -682,11 +775,17 @@ class _Parser:
                 return self._degrees(left)
             if value == "choose":
                 return _binomial(left, self.expr(_BP_CHOOSE))
+            if value == "over":
+                return _divide(left, self.expr(_BP_CHOOSE))
         # implicit multiplication: put the token back and parse the next factor
         self.i -= 1
         return _multiply(left, self.expr(_BP_IMPLICIT))
 
     def _superscript(self, left: sp.Basic) -> sp.Basic:
+        ordinal = self._ordinal_mark()
+        if ordinal:
+            self.i += ordinal
+            return left
         if self.at("cmd", "circ"):
             self.next()
             return self._degrees(left)
@@ -696,6 +795,16 @@ class _Parser:
         if self.at("num"):
             return _power(left, self._number(self.next()))
         return _power(left, self.arg())
+
+    def _ordinal_mark(self) -> int:
+        """Tokens of an ordinal mark after ``^`` (``n^{th}``, ``2^\\text{nd}``), or 0."""
+        tok = self.peek()
+        if tok.kind == "text" and tok.value.strip() in _ORDINALS:
+            return 1
+        if (tok.value == "{" and self.peek(3).value == "}"
+                and self.peek(1).value + self.peek(2).value in _ORDINALS):
+            return 4
+        return 0
 
     def _degrees(self, left: sp.Basic) -> sp.Basic:
         if self.fn_arg:  # sin 30^\circ: the argument of a function is in radians
@@ -736,6 +845,9 @@ class _Parser:
             else:
                 break
             links.append((nxt, links[-1][2], self.expr(_BP_RELATION)))
+        for o, a, b in links:
+            if o != "=":
+                _check_scalar(a, b)  # an order between sets or tuples means nothing
         relations = [_RELATIONS[o](a, b, evaluate=False) for o, a, b in links]
         return relations[0] if len(relations) == 1 else sp.And(*relations, evaluate=False)
 
@@ -754,13 +866,32 @@ def _check_size(value: sp.Basic) -> sp.Basic:
     return value
 
 
+def _apply(func: type[sp.Function], *args: sp.Basic) -> sp.Basic:
+    """A function from the fixed table applied to checked scalar arguments."""
+    _check_scalar(*args)
+    return _check_size(func(*args))
+
+
+def _negate(a: sp.Basic) -> sp.Basic:
+    if isinstance(a, sp.MatrixBase):
+        return -a
+    _check_scalar(a)
+    return -a
+
+
 def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     _check_scalar(a, b)
     return a + b
 
 
 def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    if isinstance(a, sp.Symbol) and a.name.isupper() and len(a.name) == 1 and isinstance(
+            b, sp.Tuple):
+        return b  # A(5, 3): the point A is its coordinates
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        for v in (a, b):
+            if not isinstance(v, sp.MatrixBase):
+                _check_scalar(v)
         both = isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)
         if both and a.shape[1] != b.shape[0]:
             raise MathParseError("matrix shapes do not match")
@@ -834,6 +965,8 @@ def _binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
         return sp.Integer(math.comb(int(n), int(k)))
     if n.is_number and k.is_number:
         raise MathParseError("binomial of non-integers")
+    if k.is_Integer and abs(k) > MAX_FACTORIAL * 20:
+        raise MathParseError("binomial too large", reason="too_large")
     return sp.binomial(n, k)
 
 
