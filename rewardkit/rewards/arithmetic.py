@@ -296,28 +296,12 @@ _FLAT_TOKEN_RE = re.compile(r"\d+(?:\.\d+)?|[-+*/]")
 
 
 def _flat_side(text: str) -> _Side | None:
-    """Evaluate a flat expression (numbers and + - * /, usual precedence) without the
-    parser; ``None`` on division by zero."""
+    """A flat expression (numbers and + - * /) as a side; ``None`` on division by zero."""
     tokens = _FLAT_TOKEN_RE.findall(text)
-    total, term = 0.0, float(tokens[0])
-    try:
-        for i in range(1, len(tokens), 2):
-            op, number = tokens[i], float(tokens[i + 1])
-            if op == "*":
-                term *= number
-            elif op == "/":
-                term /= number
-            else:
-                total += term
-                term = number if op == "+" else -number
-    except ZeroDivisionError:
+    value = _flat_value(tokens)
+    if value is None:
         return None
-    value = total + term
-    if not math.isfinite(value):
-        return None
-    decimals = None
-    if len(tokens) == 1:
-        decimals = len(tokens[0]) - tokens[0].index(".") - 1 if "." in tokens[0] else 0
+    decimals = _decimals(tokens[0]) if len(tokens) == 1 else None
     return _Side(("const", value, value), frozenset(), len(tokens) > 1, decimals, False)
 
 
@@ -486,6 +470,9 @@ def _find_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
         if key in seen:  # "16 - 3 = <<16-3=13>>13" states one claim, not two
             return
         seen.add(key)
+        if _FLAT_RE.fullmatch(lhs) and _FLAT_RE.fullmatch(rhs):
+            _add_flat(pairs, lhs, rhs, nxt)  # the common case, without building parse trees
+            return
         left = _parse_side(lhs, left_role, variables)
         right = _parse_side(rhs, right_role, variables) if left is not None else None
         if left is None or right is None:
@@ -520,10 +507,61 @@ def _find_pairs(step: str, variables: str) -> tuple[_Pair, ...]:
 
 def _running_total(left: _Side, right_text: str) -> bool:
     """Whether the right side starts with the left side's value (a running total)."""
-    tokens = _tokens(right_text)
+    return _starts_with_value(right_text, left.tree[1])
+
+
+def _starts_with_value(text: str, value: float) -> bool:
+    tokens = _tokens(text)
     if len(tokens) < 2 or tokens[0][0] != "num":
         return False
-    return _close(float(tokens[0][1]), left.tree[1], None)
+    return _close(float(tokens[0][1]), value, None)
+
+
+_NUMERIC = _Side(("const", 0.0, 0.0), frozenset(), False, None, False)  # stands for a flat side
+
+
+def _add_flat(pairs: list[_Pair], lhs: str, rhs: str, nxt: str) -> None:
+    """Append the claim ``lhs = rhs`` of two flat expressions (see :func:`_flat_side`)."""
+    left_tokens = _FLAT_TOKEN_RE.findall(lhs)
+    right_tokens = _FLAT_TOKEN_RE.findall(rhs)
+    left_value, right_value = _flat_value(left_tokens), _flat_value(right_tokens)
+    if left_value is None or right_value is None:
+        return
+    left_computed, right_computed = len(left_tokens) > 1, len(right_tokens) > 1
+    verdict = None
+    if left_computed or right_computed:
+        if right_computed and left_computed:
+            verdict = _close(right_value, left_value, None)
+        elif left_computed:
+            verdict = _close(right_value, left_value, _decimals(right_tokens[0]))
+        else:
+            verdict = _close(left_value, right_value, _decimals(left_tokens[0]))
+        if verdict is False and _starts_with_value(nxt, left_value):
+            verdict = None  # a running total, as in _find_pairs
+    pairs.append(_Pair(lhs.strip(), rhs.strip(), _NUMERIC, _NUMERIC, verdict))
+
+
+def _decimals(literal: str) -> int:
+    return len(literal) - literal.index(".") - 1 if "." in literal else 0
+
+
+def _flat_value(tokens: list[str]) -> float | None:
+    """The value of numbers and + - * / with the usual precedence; ``None`` when undefined."""
+    total, term = 0.0, float(tokens[0])
+    try:
+        for i in range(1, len(tokens), 2):
+            op, number = tokens[i], float(tokens[i + 1])
+            if op == "*":
+                term *= number
+            elif op == "/":
+                term /= number
+            else:
+                total += term
+                term = number if op == "+" else -number
+    except ZeroDivisionError:
+        return None
+    value = total + term
+    return value if math.isfinite(value) else None
 
 
 def find_claims(step: str, *, variables: str = "xyznkt") -> list[Claim]:

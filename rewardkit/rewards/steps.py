@@ -19,8 +19,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
-from typing import Any
+from typing import Any, NamedTuple
 
 from rewardkit.text import THINK_CLOSE, THINK_OPEN
 
@@ -40,8 +39,7 @@ _FINAL_LINE_RE = re.compile(
 )
 
 
-@dataclass(frozen=True)
-class Step:
+class Step(NamedTuple):
     """One reasoning step: its ``text`` and its span ``[start, end)`` in the completion's
     characters; ``token_start``/``token_end`` (``[start, end)`` over token indices) when
     the positions were aligned to tokens."""
@@ -130,7 +128,7 @@ def _tiny(text: str, a: int, b: int, min_chars: int) -> bool:
 
 
 def _cut_points(region: str, mode: str) -> list[int]:
-    if mode in ("auto", "step_markers"):
+    if mode == "step_markers" or (mode == "auto" and ("tep" in region or "TEP" in region)):
         marks = [m.start() for m in _STEP_MARKER_RE.finditer(region)]
         if len(marks) >= 2 or (mode == "step_markers" and marks):
             return [m for m in marks if m > 0]
@@ -213,7 +211,7 @@ def with_token_spans(
     ends = token_end_indices(text, [s.end for s in steps], completion_ids, tokenizer)
     out, previous_end = [], 0
     for step, last in zip(steps, ends, strict=True):
-        out.append(replace(step, token_start=previous_end, token_end=last + 1))
+        out.append(step._replace(token_start=previous_end, token_end=last + 1))
         previous_end = last + 1
     return out
 
@@ -226,7 +224,7 @@ def _spans_from_offsets(text: str, steps: Sequence[Step], tokenizer: Any) -> lis
     for step in steps:
         inside = [i for i, (a, b) in enumerate(offsets) if a < step.end and b > step.start]
         if inside:
-            out.append(replace(step, token_start=inside[0], token_end=inside[-1] + 1))
+            out.append(step._replace(token_start=inside[0], token_end=inside[-1] + 1))
         else:
             out.append(step)
     return out
