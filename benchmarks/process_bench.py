@@ -13,10 +13,12 @@ throughput of the default composite reward.
    (``<think>reasoning, padded with lines of other solutions</think> \\boxed{N}``, token
    ids from a whitespace/punctuation tokenization) scored by the composite
    ``math`` (think format gate + boxed accuracy) + 0.5 * arithmetic process reward (Clip,
-   summed) + DAPO overlong punishment, and each part alone. Each reward runs in a fresh
-   process: the first call has every cache cold, the second repeats the batch (the step
-   checker's and the verifier's caches hit); best of ``--repeats`` processes. Wall-clock
-   and CPU-time rates are both shown: on a shared machine wall-clock undercounts.
+   summed) + DAPO overlong punishment, each part alone, and the composite on 2 worker
+   processes (the batch split in halves; CPU rate = completions / CPU time of both).
+   Each reward runs in a fresh process: the first call has every cache cold, the second
+   repeats the batch (the step checker's and the verifier's caches hit); best of
+   ``--repeats`` processes. Wall-clock and CPU-time rates are both shown: on a shared
+   machine wall-clock undercounts.
    Target: >= 2,000 completions per second on 2 CPU cores, model-based scorers excluded.
 
 Run from the repository root::
@@ -33,6 +35,7 @@ import re
 import subprocess
 import sys
 import time
+from concurrent.futures import ProcessPoolExecutor
 from pathlib import Path
 
 from tqdm import tqdm
@@ -148,7 +151,39 @@ REWARDS = {
     "arithmetic process reward": lambda: ProcessReward(aggregation="sum", transform="clip"),
     "overlong punishment": lambda: OverlongPenalty(max_length=512, cache=128),
     "composite (all of the above)": composite,
+    "composite, 2 worker processes": composite,
 }
+_WORKER_REWARD = None
+
+
+def _start_worker() -> None:
+    global _WORKER_REWARD
+    _WORKER_REWARD = composite()
+    _WORKER_REWARD(completions=["<think>1 + 1 = 2</think> \\boxed{2}"], answer=["2"])  # imports
+
+
+def _score_part(kwargs: dict) -> tuple[int, float]:
+    cpu = time.process_time()
+    values = _WORKER_REWARD(**kwargs)
+    return len(values), time.process_time() - cpu
+
+
+def _measure_two_workers(kwargs: dict, n: int) -> list[str]:
+    """The batch split in halves over 2 worker processes (started and warmed up first)."""
+    halves = [
+        {k: v[: n // 2] for k, v in kwargs.items()},
+        {k: v[n // 2 :] for k, v in kwargs.items()},
+    ]
+    row = []
+    with ProcessPoolExecutor(2, initializer=_start_worker) as pool:
+        list(pool.map(time.sleep, [0.5, 0.5]))  # both workers started
+        for _ in range(2):
+            wall = time.perf_counter()
+            parts = list(pool.map(_score_part, halves))
+            wall = time.perf_counter() - wall
+            assert sum(count for count, _ in parts) == n
+            row += [f"{n / wall:,.0f}", f"{n / sum(cpu for _, cpu in parts):,.0f}"]
+    return row
 
 
 def measure(label: str, data: Path, n: int, tokens: int) -> list[str]:
@@ -162,6 +197,8 @@ def measure(label: str, data: Path, n: int, tokens: int) -> list[str]:
         "completion_ids": ids,
         "answer": golds,
     }
+    if label == "composite, 2 worker processes":
+        return [label, *_measure_two_workers(kwargs, n)]
     reward = REWARDS[label]()
     row = [label]
     for _ in range(2):
