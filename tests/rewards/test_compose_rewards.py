@@ -6,6 +6,8 @@ from __future__ import annotations
 import pickle
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from rewardkit.rewards import (
     AllOf,
@@ -177,3 +179,19 @@ def test_math_reward_with_think_opened_by_the_template_and_options():
     assert reward(completions=["<think>a</think> \\boxed{12}"]) == [None]  # no gold: skipped
     with pytest.raises(ValueError):
         math_reward(format_bonus=1.0)
+
+
+_PIECES = st.sampled_from(
+    ["<think>", "</think>", "\\boxed{12}", "\\boxed{13}", "\\boxed{", "}", "3 * 4 = 12", "\n", " "]
+)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(_PIECES, max_size=12))
+def test_math_reward_values_are_bounded_and_hedging_never_pays(pieces):
+    text = "".join(pieces)
+    (value,) = math_reward()(prompts=["Q"], completions=[text], answer=["12"])
+    assert value in (0.0, 0.1, 1.0)
+    after = text.rsplit("</think>", 1)[-1] if "</think>" in text else text
+    if after.count("\\boxed{1") >= 2 or "</think>" not in text:
+        assert value == 0.0
