@@ -195,3 +195,25 @@ def test_math_reward_values_are_bounded_and_hedging_never_pays(pieces):
     after = text.rsplit("</think>", 1)[-1] if "</think>" in text else text
     if after.count("\\boxed{1") >= 2 or "</think>" not in text:
         assert value == 0.0
+
+
+def test_score_batch_falls_back_to_one_by_one():
+    """Reward.score_batch (used by composites on built samples) never raises."""
+    from rewardkit.rewards import Reward, RewardResult
+    from rewardkit.rewards.base import make_samples
+
+    class Flaky(Reward):
+        name = "flaky"
+
+        def score_samples(self, samples):
+            raise RuntimeError("batch path broken")
+
+        def score_sample(self, sample):
+            if sample.text == "bad":
+                raise ValueError("no")
+            return RewardResult(1.0)
+
+    samples = make_samples(None, ["good", "bad"], None, {})
+    results = Flaky().score_batch(samples)
+    assert [(r.value, r.reason) for r in results] == [(1.0, "ok"), (None, "internal_error")]
+    assert WeightedSum([(Flaky(), 1.0)])(completions=["good", "bad"]) == [1.0, None]
