@@ -230,7 +230,14 @@ class ProcessReward(Reward):
             row = [0.0] * len(ids)
             if ids and steps and isinstance(scores, list) and scores:
                 values = step_rewards(scores, self.transform, threshold=self.threshold)
-                ends = token_end_indices(sample.text, [s.end for s in steps], ids, self.tokenizer)
+                char_ends = [s.end for s in steps]
+                try:
+                    ends = token_end_indices(sample.text, char_ends, ids, self.tokenizer)
+                except Exception:  # a tokenizer failing on these ids: place proportionally
+                    logger.warning(
+                        "token alignment failed; placing steps proportionally", exc_info=True
+                    )
+                    ends = token_end_indices(sample.text, char_ends, ids, None)
                 for index, value in zip(ends, values, strict=False):
                     row[index] += value
             out.append(row)

@@ -159,3 +159,13 @@ def test_token_rewards_edge_cases():
     assert rows[1][-1] == 1.0 or sum(rows[1]) == 2.0  # proportional placement without tokenizer
     with pytest.raises(ValueError):
         reward.token_rewards(completions=[GOOD])
+
+
+def test_token_rewards_survive_a_failing_tokenizer():
+    class Broken:
+        def decode(self, ids, skip_special_tokens=True):
+            raise KeyError("unknown id")
+
+    reward = ProcessReward(aggregation="sum", transform="clip", tokenizer=Broken())
+    (row,) = reward.token_rewards(completions=[BAD], completion_ids=[list(range(30))])
+    assert len(row) == 30 and sum(row) == -0.5
