@@ -63,8 +63,9 @@ def full_kl(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
 
     Log-probabilities work too (log_softmax is idempotent on them).
     """
-    logp = torch.log_softmax(logits.float(), dim=-1)
-    ref_logp = torch.log_softmax(ref_logits.float(), dim=-1)
+    dtype = torch.promote_types(logits.dtype, torch.float32)  # half precision is computed in fp32
+    logp = torch.log_softmax(logits.to(dtype), dim=-1)
+    ref_logp = torch.log_softmax(ref_logits.to(dtype), dim=-1)
     return (logp.exp() * (logp - ref_logp)).sum(-1)  # KL(p||q) = sum p (log p - log q)
 
 

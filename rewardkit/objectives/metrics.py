@@ -53,5 +53,5 @@ def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
     >>> round(entropy_from_logits(torch.zeros(4)).item(), 4) == round(math.log(4), 4)
     True
     """
-    logits = logits.float()
+    logits = logits.to(torch.promote_types(logits.dtype, torch.float32))
     return torch.logsumexp(logits, dim=-1) - (torch.softmax(logits, dim=-1) * logits).sum(-1)
