@@ -83,7 +83,9 @@ def rloo_advantages(scores: torch.Tensor, group_size: int) -> torch.Tensor:
     return advantages.reshape(-1)
 
 
-def returns_to_go(token_rewards: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0) -> torch.Tensor:
+def returns_to_go(
+    token_rewards: torch.Tensor, mask: torch.Tensor, gamma: float = 1.0
+) -> torch.Tensor:
     """``G_t = sum_{s >= t} gamma^(s-t) r_s`` over valid tokens, ``(B, T)`` -> ``(B, T)``.
 
     >>> import torch
@@ -155,7 +157,9 @@ def pad_token_rewards(rows: list[list[float]], length: int, device=None) -> torc
     out = torch.zeros(len(rows), length, device=device)
     for i, row in enumerate(rows):
         if len(row) > length:
-            raise ValueError(f"token rewards of completion {i} have {len(row)} entries > {length} tokens")
+            raise ValueError(
+                f"token rewards of completion {i} have {len(row)} entries > {length} tokens"
+            )
         if row:
             out[i, : len(row)] = torch.tensor([float(v) for v in row], device=device)
     return out
@@ -226,25 +230,36 @@ def _broadcast(advantages: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
 @register_adv_est("grpo")
 def _grpo(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
     """GRPO: group mean/std of the sequence score (token rewards summed), broadcast to tokens."""
-    return _broadcast(group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "group", eps), mask)
+    return _broadcast(
+        group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "group", eps),
+        mask,
+    )
 
 
 @register_adv_est("grpo_batch_std")
 def _grpo_batch(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
     """Group mean, batch std (TRL ``scale_rewards="batch"``)."""
-    return _broadcast(group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "batch", eps), mask)
+    return _broadcast(
+        group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "batch", eps),
+        mask,
+    )
 
 
 @register_adv_est("dr_grpo")
 def _dr_grpo(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
     """Dr. GRPO: group mean baseline, no std scaling."""
-    return _broadcast(group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "none", eps), mask)
+    return _broadcast(
+        group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "none", eps),
+        mask,
+    )
 
 
 @register_adv_est("rloo")
 def _rloo(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
     """RLOO leave-one-out baseline of the sequence score, broadcast to tokens."""
-    return _broadcast(rloo_advantages(_sequence_scores(scores, token_rewards, mask), group_size), mask)
+    return _broadcast(
+        rloo_advantages(_sequence_scores(scores, token_rewards, mask), group_size), mask
+    )
 
 
 @register_adv_est("reinforce_pp", "reinforce++")
@@ -262,7 +277,9 @@ def _reinforce_pp(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-
 @register_adv_est("reinforce_pp_baseline", "reinforce++_baseline")
 def _reinforce_pp_baseline(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
     """REINFORCE++-baseline: sequence score minus its group mean, then whitened over the batch."""
-    centred = group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "none", eps)
+    centred = group_advantages(
+        _sequence_scores(scores, token_rewards, mask), group_size, "none", eps
+    )
     valid = mask * ~torch.isnan(scores).unsqueeze(1)
     return whiten(_broadcast(centred, mask), valid, eps)
 

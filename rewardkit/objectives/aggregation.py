@@ -27,26 +27,34 @@ from rewardkit.objectives.registry import LOSS_AGGREGATIONS, register_loss_agg
 
 
 @register_loss_agg("token-mean")
-def token_mean(loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None) -> torch.Tensor:
+def token_mean(
+    loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None
+) -> torch.Tensor:
     """``sum_{i,t} L m / N`` with ``N = sum m`` unless ``normalizer`` is given."""
     denominator = mask.sum().clamp(min=1.0) if normalizer is None else normalizer
     return (loss * mask).sum() / denominator
 
 
 @register_loss_agg("seq-mean-token-mean")
-def seq_mean_token_mean(loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None) -> torch.Tensor:
+def seq_mean_token_mean(
+    loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None
+) -> torch.Tensor:
     """``mean_i (sum_t L m / sum_t m)``."""
     return ((loss * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).mean()
 
 
 @register_loss_agg("seq-mean-token-sum")
-def seq_mean_token_sum(loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None) -> torch.Tensor:
+def seq_mean_token_sum(
+    loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None
+) -> torch.Tensor:
     """``mean_i sum_t L m``."""
     return (loss * mask).sum(-1).mean()
 
 
 @register_loss_agg("seq-mean-token-sum-norm")
-def seq_mean_token_sum_norm(loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None) -> torch.Tensor:
+def seq_mean_token_sum_norm(
+    loss: torch.Tensor, mask: torch.Tensor, normalizer=None, max_len=None
+) -> torch.Tensor:
     """``sum_{i,t} L m / (B * max_len)``, ``max_len`` defaulting to ``T``."""
     return (loss * mask).sum() / (loss.size(0) * (loss.size(-1) if max_len is None else max_len))
 

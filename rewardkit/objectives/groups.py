@@ -37,4 +37,6 @@ def group_rows(groups: torch.Tensor, group_size: int) -> torch.Tensor:
     tensor([2, 3, 4, 5])
     """
     index = groups.nonzero().flatten() if groups.dtype == torch.bool else groups
-    return (index.unsqueeze(1) * group_size + torch.arange(group_size, device=index.device)).flatten()
+    return (
+        index.unsqueeze(1) * group_size + torch.arange(group_size, device=index.device)
+    ).flatten()

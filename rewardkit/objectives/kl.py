@@ -69,7 +69,9 @@ def full_kl(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
     return (logp.exp() * (logp - ref_logp)).sum(-1)  # KL(p||q) = sum p (log p - log q)
 
 
-def _straight_through(value: torch.Tensor, logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
+def _straight_through(
+    value: torch.Tensor, logp: torch.Tensor, ref_logp: torch.Tensor
+) -> torch.Tensor:
     grad_carrier = k2(logp, ref_logp)
     return grad_carrier + (value - grad_carrier).detach()  # value of `value`, gradient of k2
 

@@ -40,7 +40,11 @@ class ClipConfig:
 
 @dataclass
 class PolicyLossOutput:
-    """Per-token loss ``(B, T)``, importance ratio ``(B, T)`` and where clipping acted (bool ``(B, T)``)."""
+    """Per-token loss ``(B, T)``, importance ratio ``(B, T)`` and where clipping acted (bool ``(B, T)``).
+
+    ``ratio`` keeps its gradient: a trainer multiplies other per-token terms by it (the
+    importance-weighted KL of DeepSeek-V3.2).
+    """
 
     loss: torch.Tensor
     ratio: torch.Tensor
@@ -71,15 +75,21 @@ def ppo_clip_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipCon
     """
     ratio = torch.exp(logp - old_logp)
     high = config.clip_low if config.clip_high is None else config.clip_high
-    loss, low_mask, high_mask = _clipped_surrogate(ratio, advantages, config.clip_low, high, config.dual_clip)
+    loss, low_mask, high_mask = _clipped_surrogate(
+        ratio, advantages, config.clip_low, high, config.dual_clip
+    )
     return PolicyLossOutput(loss.expand_as(logp), ratio, low_mask, high_mask)
 
 
 @register_policy_loss("dual_clip")
-def dual_clip_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig(dual_clip=3.0)):
+def dual_clip_loss(
+    logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig(dual_clip=3.0)
+):
     """Dual-clip PPO (Ye et al. 2020, c = 3 by default): PPO clip plus ``min(L, -c A)`` for ``A < 0``."""
     if config.dual_clip is None:
-        config = ClipConfig(config.clip_low, config.clip_high, 3.0, config.ratio_max, config.ratio_min)
+        config = ClipConfig(
+            config.clip_low, config.clip_high, 3.0, config.ratio_max, config.ratio_min
+        )
     return ppo_clip_loss(logp, old_logp, advantages, mask, config)
 
 
@@ -87,7 +97,9 @@ def dual_clip_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipCo
 def dapo_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig()):
     """DAPO clip-higher (Yu et al. 2025): asymmetric clip ``[1 - 0.2, 1 + 0.28]`` unless set."""
     if config.clip_high is None:
-        config = ClipConfig(config.clip_low, 0.28, config.dual_clip, config.ratio_max, config.ratio_min)
+        config = ClipConfig(
+            config.clip_low, 0.28, config.dual_clip, config.ratio_max, config.ratio_min
+        )
     return ppo_clip_loss(logp, old_logp, advantages, mask, config)
 
 
@@ -100,12 +112,20 @@ def gspo_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig(
     accepts token-level advantages.
     """
     mask = mask.to(logp.dtype)
-    seq_log_ratio = ((logp - old_logp) * mask).sum(-1, keepdim=True) / mask.sum(-1, keepdim=True).clamp(min=1)
+    seq_log_ratio = ((logp - old_logp) * mask).sum(-1, keepdim=True) / mask.sum(
+        -1, keepdim=True
+    ).clamp(min=1)
     # s_i = (pi_theta(y|x) / pi_old(y|x))^(1/|y|)
-    ratio = torch.exp(seq_log_ratio.detach() + logp - logp.detach())
+    token_form = torch.exp(seq_log_ratio.detach() + logp - logp.detach())
     high = config.clip_low if config.clip_high is None else config.clip_high
-    loss, low_mask, high_mask = _clipped_surrogate(ratio, advantages, config.clip_low, high, config.dual_clip)
-    return PolicyLossOutput(loss.expand_as(logp), ratio.expand_as(logp), low_mask, high_mask)
+    loss, low_mask, high_mask = _clipped_surrogate(
+        token_form, advantages, config.clip_low, high, config.dual_clip
+    )
+    # the reported ratio is s_i itself (with its sequence-level gradient), for IS-weighting other terms
+    ratio = torch.exp(seq_log_ratio).expand_as(logp)
+    return PolicyLossOutput(
+        loss.expand_as(logp), ratio, low_mask.expand_as(logp), high_mask.expand_as(logp)
+    )
 
 
 @register_policy_loss("cispo")
@@ -142,7 +162,11 @@ def policy_loss(
     if advantages.dim() == 1:
         advantages = advantages.unsqueeze(1)
     fn = POLICY_LOSSES.get(name)
-    return fn(logp, old_logp, advantages, mask) if config is None else fn(logp, old_logp, advantages, mask, config)
+    return (
+        fn(logp, old_logp, advantages, mask)
+        if config is None
+        else fn(logp, old_logp, advantages, mask, config)
+    )
 
 
 def policy_loss_names() -> list[str]:
@@ -180,7 +204,9 @@ def rollout_importance_weights(
     tensor([[0.0000, 0.6070]])
     """
     if level not in IS_LEVELS or mode not in IS_MODES:
-        raise ValueError(f"level must be one of {IS_LEVELS} and mode one of {IS_MODES}, got {level!r}, {mode!r}")
+        raise ValueError(
+            f"level must be one of {IS_LEVELS} and mode one of {IS_MODES}, got {level!r}, {mode!r}"
+        )
     log_ratio = torch.nan_to_num((logp.detach() - rollout_logp) * mask, nan=0.0)
     if level == "sequence":
         log_ratio = log_ratio.sum(-1, keepdim=True)  # log prod_t rho_t

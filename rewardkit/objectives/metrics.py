@@ -39,8 +39,10 @@ def pass_at_k_batch(n: torch.Tensor, c: torch.Tensor, k: int) -> torch.Tensor:
         raise ValueError("need 0 <= c <= n and n >= k for every problem")
     # log C(n-c, k) - log C(n, k) with lgamma; rows with n - c < k pass for sure
     log_ratio = (
-        torch.lgamma(n - c + 1) - torch.lgamma(n - c - k + 1).nan_to_num(posinf=0.0)
-        - torch.lgamma(n + 1) + torch.lgamma(n - k + 1)
+        torch.lgamma(n - c + 1)
+        - torch.lgamma(n - c - k + 1).nan_to_num(posinf=0.0)
+        - torch.lgamma(n + 1)
+        + torch.lgamma(n - k + 1)
     )
     estimate = torch.where(n - c < k, torch.ones_like(n), 1.0 - torch.exp(log_ratio))
     return torch.where(c == 0, torch.zeros_like(n), estimate)

@@ -46,7 +46,9 @@ class Registry:
         try:
             return self._table[name]
         except (KeyError, TypeError):
-            raise KeyError(f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}") from None
+            raise KeyError(
+                f"unknown {self.kind} {name!r}; known: {', '.join(self.names())}"
+            ) from None
 
     def names(self) -> list[str]:
         """Registered names, sorted."""

@@ -81,17 +81,25 @@ class ObjectiveGRPOConfig(GRPOConfig):
 
     kl_estimator: str = field(
         default="k3",
-        metadata={"help": "KL(pi || pi_ref) estimator: k1, k2, k3 (TRL's), abs, k1+, k3+ (straight-through)."},
+        metadata={
+            "help": "KL(pi || pi_ref) estimator: k1, k2, k3 (TRL's), abs, k1+, k3+ (straight-through)."
+        },
     )
     kl_placement: str = field(
         default="loss",
-        metadata={"help": "'loss': beta * KL added to the per-token loss (TRL); 'reward': subtracted from rewards."},
+        metadata={
+            "help": "'loss': beta * KL added to the per-token loss (TRL); 'reward': subtracted from rewards."
+        },
     )
     kl_reward_level: str = field(
         default="token",
-        metadata={"help": "With kl_placement='reward': 'token' (per token) or 'sequence' (summed, on the last token)."},
+        metadata={
+            "help": "With kl_placement='reward': 'token' (per token) or 'sequence' (summed, on the last token)."
+        },
     )
-    kl_clamp: float | None = field(default=None, metadata={"help": "Clamp the per-token KL to [-c, c]."})
+    kl_clamp: float | None = field(
+        default=None, metadata={"help": "Clamp the per-token KL to [-c, c]."}
+    )
     advantage_estimator: str | None = field(
         default=None,
         metadata={
@@ -101,7 +109,9 @@ class ObjectiveGRPOConfig(GRPOConfig):
     )
     policy_loss: str | None = field(
         default=None,
-        metadata={"help": "ppo_clip, dual_clip, dapo, gspo, cispo. None: from loss_type/importance_sampling_level."},
+        metadata={
+            "help": "ppo_clip, dual_clip, dapo, gspo, cispo. None: from loss_type/importance_sampling_level."
+        },
     )
     loss_aggregation: str | None = field(
         default=None,
@@ -110,14 +120,24 @@ class ObjectiveGRPOConfig(GRPOConfig):
         },
     )
     gamma: float = field(default=1.0, metadata={"help": "Discount of returns-to-go and GAE."})
-    gae_lambda: float = field(default=0.95, metadata={"help": "GAE lambda (advantage_estimator='gae')."})
-    value_head_inner_size: int = field(default=0, metadata={"help": "Critic MLP width; 0: a linear head."})
-    value_learning_rate: float = field(default=1e-3, metadata={"help": "Learning rate of the critic (AdamW)."})
+    gae_lambda: float = field(
+        default=0.95, metadata={"help": "GAE lambda (advantage_estimator='gae')."}
+    )
+    value_head_inner_size: int = field(
+        default=0, metadata={"help": "Critic MLP width; 0: a linear head."}
+    )
+    value_learning_rate: float = field(
+        default=1e-3, metadata={"help": "Learning rate of the critic (AdamW)."}
+    )
     value_loss_coef: float = field(default=0.5, metadata={"help": "Weight of the critic's loss."})
-    value_clip: float | None = field(default=0.2, metadata={"help": "PPO value clipping range; None: off."})
+    value_clip: float | None = field(
+        default=0.2, metadata={"help": "PPO value clipping range; None: off."}
+    )
     dynamic_sampling: bool = field(
         default=False,
-        metadata={"help": "DAPO dynamic sampling: replace groups whose rewards all agree by other prompts' groups."},
+        metadata={
+            "help": "DAPO dynamic sampling: replace groups whose rewards all agree by other prompts' groups."
+        },
     )
     dynamic_sampling_max_rounds: int = field(
         default=3, metadata={"help": "At most this many extra generation rounds per batch."}
@@ -144,17 +164,25 @@ class ObjectiveGRPOConfig(GRPOConfig):
                 "on logits in your own loop, or a per-token estimator here"
             )
         if self.advantage_estimator is not None:
-            _check_name(ADVANTAGE_ESTIMATORS, self.advantage_estimator, "advantage_estimator", ("gae",))
+            _check_name(
+                ADVANTAGE_ESTIMATORS, self.advantage_estimator, "advantage_estimator", ("gae",)
+            )
         _check_name(POLICY_LOSSES, self.policy_loss, "policy_loss")
         _check_name(LOSS_AGGREGATIONS, self.loss_aggregation, "loss_aggregation")
         if self.kl_placement not in ("loss", "reward"):
             raise ValueError(f"kl_placement must be 'loss' or 'reward', got {self.kl_placement!r}")
         if self.kl_reward_level not in ("token", "sequence"):
-            raise ValueError(f"kl_reward_level must be 'token' or 'sequence', got {self.kl_reward_level!r}")
+            raise ValueError(
+                f"kl_reward_level must be 'token' or 'sequence', got {self.kl_reward_level!r}"
+            )
         if self.multi_objective_aggregation != "sum_then_normalize":
-            raise ValueError("ObjectiveGRPOConfig supports multi_objective_aggregation='sum_then_normalize' only")
+            raise ValueError(
+                "ObjectiveGRPOConfig supports multi_objective_aggregation='sum_then_normalize' only"
+            )
         if self.use_adaptive_entropy:
-            raise ValueError("use_adaptive_entropy is not supported by ObjectiveGRPOTrainer; use entropy_coef")
+            raise ValueError(
+                "use_adaptive_entropy is not supported by ObjectiveGRPOTrainer; use entropy_coef"
+            )
         if self.dynamic_sampling_max_rounds < 0:
             raise ValueError("dynamic_sampling_max_rounds must be >= 0")
         if not 0.0 <= self.gae_lambda <= 1.0 or not 0.0 <= self.gamma <= 1.0:
@@ -184,7 +212,9 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         self._policy_loss_fn = POLICY_LOSSES.get(self.args.policy_loss)
         self._kl_in_loss = self.beta != 0.0 and self.args.kl_placement == "loss"
         self._token_reward_funcs = [
-            i for i, func in enumerate(self.reward_funcs) if callable(getattr(func, "token_rewards", None))
+            i
+            for i, func in enumerate(self.reward_funcs)
+            if callable(getattr(func, "token_rewards", None))
         ]
         # unset: TRL's own advantages (from scale_rewards), or PRIME-style ones for token-level rewards
         self.advantage_estimator = self.args.advantage_estimator or (
@@ -197,7 +227,9 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             if self.accelerator.num_processes > 1:
                 raise ValueError("dynamic_sampling supports a single process for now")
             if isinstance(self.train_dataset, torch.utils.data.IterableDataset):
-                raise ValueError("dynamic_sampling needs a map-style train_dataset (to draw more prompts)")
+                raise ValueError(
+                    "dynamic_sampling needs a map-style train_dataset (to draw more prompts)"
+                )
         self.value_head: ValueHead | None = None
         self._hidden_states: list[torch.Tensor] | None = None
         if self.advantage_estimator == "gae":
@@ -208,14 +240,20 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
     def _build_critic(self) -> None:
         model = self.accelerator.unwrap_model(self.model)
         hidden_size = model.config.get_text_config().hidden_size
-        self.value_head = ValueHead(hidden_size, self.args.value_head_inner_size).to(self.accelerator.device)
-        self.value_optimizer = torch.optim.AdamW(self.value_head.parameters(), lr=self.args.value_learning_rate)
+        self.value_head = ValueHead(hidden_size, self.args.value_head_inner_size).to(
+            self.accelerator.device
+        )
+        self.value_optimizer = torch.optim.AdamW(
+            self.value_head.parameters(), lr=self.args.value_learning_rate
+        )
         model.base_model.register_forward_hook(self._capture_hidden_states)
 
     def _capture_hidden_states(self, module, inputs, output) -> None:
         if self._hidden_states is not None:
             hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
-            self._hidden_states.append(hidden.detach())  # the critic does not train the policy's body
+            self._hidden_states.append(
+                hidden.detach()
+            )  # the critic does not train the policy's body
 
     @contextlib.contextmanager
     def _capturing(self, active: bool):
@@ -232,7 +270,10 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
 
     def training_step(self, model, inputs, num_items_in_batch):
         output = super().training_step(model, inputs, num_items_in_batch)
-        if self.value_head is not None and self._step % self.current_gradient_accumulation_steps == 0:
+        if (
+            self.value_head is not None
+            and self._step % self.current_gradient_accumulation_steps == 0
+        ):
             self.value_optimizer.step()
             self.value_optimizer.zero_grad(set_to_none=True)
         return output
@@ -247,27 +288,38 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
     # ------------------------------------------------------------------ rewards and advantages
 
     def _calculate_rewards(self, inputs, prompts, completions, completion_ids_list):
-        rewards_per_func = super()._calculate_rewards(inputs, prompts, completions, completion_ids_list)
+        rewards_per_func = super()._calculate_rewards(
+            inputs, prompts, completions, completion_ids_list
+        )
         self._rewards_per_func = rewards_per_func
         self._token_rewards = None
         if self._token_reward_funcs:
-            keys = [key for key in inputs[0] if key not in ("prompt", "completion", "completion_ids")]
+            keys = [
+                key for key in inputs[0] if key not in ("prompt", "completion", "completion_ids")
+            ]
             columns = {key: [example[key] for example in inputs] for key in keys}
             length = max((len(ids) for ids in completion_ids_list), default=0)
             total = torch.zeros(len(prompts), length, device=self.accelerator.device)
             for i in self._token_reward_funcs:
                 rows = self.reward_funcs[i].token_rewards(
-                    prompts=prompts, completions=completions, completion_ids=completion_ids_list, **columns
+                    prompts=prompts,
+                    completions=completions,
+                    completion_ids=completion_ids_list,
+                    **columns,
                 )
                 name = self.reward_func_names[i]
                 if len(rows) != len(prompts):
-                    raise ValueError(f"{name}.token_rewards returned {len(rows)} rows for {len(prompts)} completions")
+                    raise ValueError(
+                        f"{name}.token_rewards returned {len(rows)} rows for {len(prompts)} completions"
+                    )
                 for j, (row, ids) in enumerate(zip(rows, completion_ids_list, strict=True)):
                     if len(row) != len(ids):
                         raise ValueError(
                             f"{name}.token_rewards gave {len(row)} values for completion {j} of {len(ids)} tokens"
                         )
-                rewards = torch.nan_to_num(pad_token_rewards(rows, length, device=total.device), nan=0.0)
+                rewards = torch.nan_to_num(
+                    pad_token_rewards(rows, length, device=total.device), nan=0.0
+                )
                 total += self.reward_weights[i].to(total.device) * rewards
             self._token_rewards = total
         return rewards_per_func
@@ -289,14 +341,20 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             return tensor
         return self.accelerator.gather(self.accelerator.pad_across_processes(tensor, dim=1))
 
-    def _rollout_forward(self, output: dict, with_values: bool) -> tuple[torch.Tensor, torch.Tensor | None]:
+    def _rollout_forward(
+        self, output: dict, with_values: bool
+    ) -> tuple[torch.Tensor, torch.Tensor | None]:
         """Log-probs ``(B, T)`` of the sampled tokens under the current policy (and critic values)."""
         input_ids = torch.cat([output["prompt_ids"], output["completion_ids"]], dim=1)
         attention_mask = torch.cat([output["prompt_mask"], output["completion_mask"]], dim=1)
         logits_to_keep = output["completion_ids"].size(1)
         with torch.no_grad(), self._capturing(with_values):
             logps, _, _ = self._get_per_token_logps_and_entropies(
-                self.model, input_ids, attention_mask, logits_to_keep, batch_size=self.args.per_device_train_batch_size
+                self.model,
+                input_ids,
+                attention_mask,
+                logits_to_keep,
+                batch_size=self.args.per_device_train_batch_size,
             )
             values = self._values(logits_to_keep) if with_values else None
         return logps, values
@@ -305,7 +363,11 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         """Replace TRL's advantages by the configured estimator's; returns (output, outcome scores (N,))."""
         mode = "train" if self.model.training else "eval"
         group_size = self.num_generations if mode == "train" else self.num_generations_eval
-        mask = output["completion_mask"] if "tool_mask" not in output else output["completion_mask"] * output["tool_mask"]
+        mask = (
+            output["completion_mask"]
+            if "tool_mask" not in output
+            else output["completion_mask"] * output["tool_mask"]
+        )
         mask = mask.float()
         batch, length = mask.shape
         scores = self._outcome_scores()
@@ -321,11 +383,15 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             if output.get("old_per_token_logps") is not None:
                 logps = output["old_per_token_logps"]
         if self.beta != 0.0 and self.args.kl_placement == "reward":
-            kl = kl_penalty(logps, output["ref_per_token_logps"], self.args.kl_estimator, self.args.kl_clamp)
+            kl = kl_penalty(
+                logps, output["ref_per_token_logps"], self.args.kl_estimator, self.args.kl_clamp
+            )
             base = token_rewards if token_rewards is not None else torch.zeros_like(mask)
             token_rewards = kl_in_reward(base, kl, mask, self.beta, self.args.kl_reward_level)
             self._metrics[mode]["kl"].append(((kl * mask).sum() / mask.sum().clamp(min=1.0)).item())
-        process_slice = slice(self.accelerator.process_index * batch, (self.accelerator.process_index + 1) * batch)
+        process_slice = slice(
+            self.accelerator.process_index * batch, (self.accelerator.process_index + 1) * batch
+        )
         if critic:
             local_scores = scores[process_slice]
             unscorable = torch.isnan(local_scores)
@@ -335,7 +401,11 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             valid = mask * ~unscorable.unsqueeze(1)
             advantages, returns = gae(rewards, values, valid, self.args.gamma, self.args.gae_lambda)
             output["advantages"] = whiten(advantages, valid)
-            output["old_values"], output["value_returns"], output["value_mask"] = values, returns, valid
+            output["old_values"], output["value_returns"], output["value_mask"] = (
+                values,
+                returns,
+                valid,
+            )
         else:
             advantages = compute_advantages(
                 self.advantage_estimator,
@@ -405,14 +475,26 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             parts.append(_select_rows(extra, group_rows(extra_keep, group_size)))
             found += int(extra_keep.sum())
         if found < wanted:  # bounded rounds: fill with signal-free groups (zero advantage, KL only)
-            parts.append(_select_rows(output, group_rows((~keep).nonzero().flatten()[: wanted - found], group_size)))
+            parts.append(
+                _select_rows(
+                    output, group_rows((~keep).nonzero().flatten()[: wanted - found], group_size)
+                )
+            )
         merged = _concat_rollouts(parts, self._tokenizer.pad_token_id)
         merged = _select_rows(merged, torch.arange(wanted * group_size, device=scores.device))
-        mask = merged["completion_mask"] if "tool_mask" not in merged else merged["completion_mask"] * merged["tool_mask"]
+        mask = (
+            merged["completion_mask"]
+            if "tool_mask" not in merged
+            else merged["completion_mask"] * merged["tool_mask"]
+        )
         merged["num_items_in_batch"] = self.accelerator.gather(mask.sum()).sum()
         self._metrics["train"]["dynamic_sampling/rounds"].append(float(rounds))
-        self._metrics["train"]["dynamic_sampling/informative_fraction"].append(float(keep.float().mean()))
-        self._metrics["train"]["dynamic_sampling/filled_fraction"].append(min(found, wanted) / wanted)
+        self._metrics["train"]["dynamic_sampling/informative_fraction"].append(
+            float(keep.float().mean())
+        )
+        self._metrics["train"]["dynamic_sampling/filled_fraction"].append(
+            min(found, wanted) / wanted
+        )
         return merged
 
     # ------------------------------------------------------------------ loss
@@ -423,7 +505,9 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         input_ids = torch.cat([prompt_ids, completion_ids], dim=1)
         attention_mask = torch.cat([prompt_mask, completion_mask], dim=1)
         logits_to_keep = completion_ids.size(1)
-        mask = completion_mask if "tool_mask" not in inputs else completion_mask * inputs["tool_mask"]
+        mask = (
+            completion_mask if "tool_mask" not in inputs else completion_mask * inputs["tool_mask"]
+        )
         mode = "train" if self.model.training else "eval"
         accumulation = self.current_gradient_accumulation_steps if mode == "train" else 1.0
 
@@ -443,55 +527,98 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         if advantages.dim() == 1:
             advantages = advantages.unsqueeze(1)
         old_per_token_logps = inputs.get("old_per_token_logps")
-        old_per_token_logps = per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
+        old_per_token_logps = (
+            per_token_logps.detach() if old_per_token_logps is None else old_per_token_logps
+        )
 
-        out = self._policy_loss_fn(per_token_logps, old_per_token_logps, advantages, mask, self._clip_config)
+        out = self._policy_loss_fn(
+            per_token_logps, old_per_token_logps, advantages, mask, self._clip_config
+        )
         per_token_loss = out.loss
-        if self.off_policy_mask_threshold is not None:  # DeepSeek-V3.2 off-policy sequence mask (TRL's)
+        if (
+            self.off_policy_mask_threshold is not None
+        ):  # DeepSeek-V3.2 off-policy sequence mask (TRL's)
             per_token_loss = per_token_loss * self.get_off_policy_mask(
                 advantages=advantages,
                 per_token_logps=per_token_logps,
-                sampling_per_token_logps=inputs.get("sampling_per_token_logps", old_per_token_logps),
+                sampling_per_token_logps=inputs.get(
+                    "sampling_per_token_logps", old_per_token_logps
+                ),
                 mask=mask,
                 off_policy_threshold=self.off_policy_mask_threshold,
             )
         entropy_mask = None
         if self.top_entropy_quantile < 1.0:
-            entropy_mask = self.get_high_entropy_mask(entropies, mask, 1 - self.top_entropy_quantile)
+            entropy_mask = self.get_high_entropy_mask(
+                entropies, mask, 1 - self.top_entropy_quantile
+            )
             per_token_loss = per_token_loss * entropy_mask
         if self.use_vllm and self.vllm_importance_sampling_correction:
-            per_token_loss = per_token_loss * inputs["importance_sampling_ratio"]  # rollout/trainer mismatch
+            per_token_loss = (
+                per_token_loss * inputs["importance_sampling_ratio"]
+            )  # rollout/trainer mismatch
         if self._kl_in_loss:
             per_token_kl = kl_penalty(
-                per_token_logps, inputs["ref_per_token_logps"], self.args.kl_estimator, self.args.kl_clamp
+                per_token_logps,
+                inputs["ref_per_token_logps"],
+                self.args.kl_estimator,
+                self.args.kl_clamp,
             )
             if self.args.use_bias_correction_kl:
-                per_token_kl = per_token_kl * out.ratio  # IS-weighted KL (DeepSeek-V3.2): reverse-KL gradient
+                per_token_kl = (
+                    per_token_kl * out.ratio
+                )  # IS-weighted KL (DeepSeek-V3.2): reverse-KL gradient
             per_token_loss = per_token_loss + self.beta * per_token_kl  # L_t + beta * KL_t
 
         if self.args.loss_aggregation == "token-mean":
             # tokens of the whole accumulated generation batch, as TRL's 'dapo'
-            normalizer = inputs["num_items_in_batch"].clamp(min=1.0) / self.accelerator.num_processes
+            normalizer = (
+                inputs["num_items_in_batch"].clamp(min=1.0) / self.accelerator.num_processes
+            )
             if mode == "train":
-                normalizer = normalizer * self.current_gradient_accumulation_steps / self.args.steps_per_generation
+                normalizer = (
+                    normalizer
+                    * self.current_gradient_accumulation_steps
+                    / self.args.steps_per_generation
+                )
             loss = aggregate_loss(per_token_loss, mask, "token-mean", normalizer=normalizer)
         else:
-            loss = aggregate_loss(
-                per_token_loss, mask, self.args.loss_aggregation, max_len=self.max_completion_length
-            ) / accumulation
+            loss = (
+                aggregate_loss(
+                    per_token_loss,
+                    mask,
+                    self.args.loss_aggregation,
+                    max_len=self.max_completion_length,
+                )
+                / accumulation
+            )
         policy_loss_value = loss.detach()
 
-        if self.args.entropy_coef != 0.0:  # entropy bonus L - c H, H the mean entropy of the acting tokens
+        if (
+            self.args.entropy_coef != 0.0
+        ):  # entropy bonus L - c H, H the mean entropy of the acting tokens
             effective_mask = mask if entropy_mask is None else mask * entropy_mask
-            entropy = (entropies * effective_mask).sum() / effective_mask.sum().clamp(min=1.0) / accumulation
+            entropy = (
+                (entropies * effective_mask).sum()
+                / effective_mask.sum().clamp(min=1.0)
+                / accumulation
+            )
             loss = loss - self.args.entropy_coef * entropy
-            self._metrics[mode]["policy_loss"].append(self.accelerator.gather(policy_loss_value).nanmean().item())
+            self._metrics[mode]["policy_loss"].append(
+                self.accelerator.gather(policy_loss_value).nanmean().item()
+            )
         if self.aux_loss_enabled:
             loss = loss + self.router_aux_loss_coef * aux_loss / accumulation
-            self._metrics[mode]["aux_loss"].append(self.accelerator.gather_for_metrics(aux_loss).mean().item())
+            self._metrics[mode]["aux_loss"].append(
+                self.accelerator.gather_for_metrics(aux_loss).mean().item()
+            )
         if values is not None:
             value_loss = clipped_value_loss(
-                values, inputs["old_values"], inputs["value_returns"], inputs["value_mask"], self.args.value_clip
+                values,
+                inputs["old_values"],
+                inputs["value_returns"],
+                inputs["value_mask"],
+                self.args.value_clip,
             )
             loss = loss + self.args.value_loss_coef * value_loss / accumulation
             self._metrics[mode]["value/loss"].append(value_loss.item())
@@ -500,13 +627,19 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         if self._kl_in_loss:
             self._metrics[mode]["kl"].append(self._masked_mean(per_token_kl.detach(), mask))
         self._metrics[mode]["entropy"].append(self._masked_mean(entropies, mask))
-        self._metrics[mode]["clip_ratio/low_mean"].append(self._masked_mean(out.clipped_low.float(), mask))
-        self._metrics[mode]["clip_ratio/high_mean"].append(self._masked_mean(out.clipped_high.float(), mask))
+        self._metrics[mode]["clip_ratio/low_mean"].append(
+            self._masked_mean(out.clipped_low.float(), mask)
+        )
+        self._metrics[mode]["clip_ratio/high_mean"].append(
+            self._masked_mean(out.clipped_high.float(), mask)
+        )
         return loss
 
     def _masked_mean(self, x: torch.Tensor, mask: torch.Tensor) -> float:
         x = x.expand_as(mask)
-        totals = self.accelerator.reduce(torch.stack([(x * mask).sum(), mask.sum().float()]), reduction="sum")
+        totals = self.accelerator.reduce(
+            torch.stack([(x * mask).sum(), mask.sum().float()]), reduction="sum"
+        )
         return (totals[0] / totals[1].clamp(min=1.0)).item()
 
 

@@ -20,7 +20,9 @@ from rewardkit.objectives import (
 
 
 def _scores(groups=5, size=4, seed=0):
-    return torch.randint(0, 3, (groups * size,), generator=torch.Generator().manual_seed(seed)).float()
+    return torch.randint(
+        0, 3, (groups * size,), generator=torch.Generator().manual_seed(seed)
+    ).float()
 
 
 @pytest.mark.parametrize("size", [2, 4, 8])
@@ -36,11 +38,15 @@ def test_grpo_matches_trls_formula():
     scores[3] = float("nan")  # an unscorable completion
     grouped = scores.view(-1, 4)
     mean = torch.nanmean(grouped, 1, keepdim=True)
-    expected = torch.nan_to_num((grouped - mean) / (trl_nanstd(grouped, dim=1, keepdim=True) + 1e-4), nan=0.0)
+    expected = torch.nan_to_num(
+        (grouped - mean) / (trl_nanstd(grouped, dim=1, keepdim=True) + 1e-4), nan=0.0
+    )
     torch.testing.assert_close(group_advantages(scores, 4), expected.flatten())
     batch = torch.nan_to_num((grouped - mean) / (trl_nanstd(scores) + 1e-4), nan=0.0)
     torch.testing.assert_close(group_advantages(scores, 4, scale="batch"), batch.flatten())
-    torch.testing.assert_close(group_advantages(scores, 4, scale="none"), torch.nan_to_num(grouped - mean).flatten())
+    torch.testing.assert_close(
+        group_advantages(scores, 4, scale="none"), torch.nan_to_num(grouped - mean).flatten()
+    )
 
 
 def test_unscorable_completions_get_zero_advantage_and_do_not_move_the_baseline():

@@ -74,7 +74,9 @@ def test_sampled_group_training_with_kl_in_the_reward_reaches_the_optimum():
     reward, ref_logp = REWARD.float(), REF_LOGP.float()
     for _ in range(600):
         probs = torch.softmax(theta.detach(), -1)
-        arms = torch.multinomial(probs.expand(prompts * group, -1), 1, generator=generator)  # (B, 1)
+        arms = torch.multinomial(
+            probs.expand(prompts * group, -1), 1, generator=generator
+        )  # (B, 1)
         logp = torch.log_softmax(theta, -1)[arms]  # one-token completions (B, T=1)
         kl = kl_penalty(logp.detach(), ref_logp[arms], "k1")
         scores = (reward[arms] - BETA * kl).squeeze(1)  # KL summed into the sequence reward

@@ -46,7 +46,9 @@ def _categorical(seed: int, k: int = 6):
 def _expected_gradient(theta, ref_logp, per_sample_loss):
     """Exact E_{x ~ pi_theta}[grad loss(x)], enumerating the support (no score-function term)."""
     logp = torch.log_softmax(theta, -1)
-    (grad,) = torch.autograd.grad((logp.exp().detach() * per_sample_loss(logp, ref_logp)).sum(), theta)
+    (grad,) = torch.autograd.grad(
+        (logp.exp().detach() * per_sample_loss(logp, ref_logp)).sum(), theta
+    )
     return grad
 
 
@@ -65,7 +67,9 @@ def _forward_kl_gradient(theta, ref_logp):
 @pytest.mark.parametrize("seed", range(3))
 def test_gradient_of_k3_in_the_loss_is_the_forward_kl_gradient(seed):
     theta, ref_logp = _categorical(seed)
-    grad = _expected_gradient(theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref.expand_as(lp), "k3"))
+    grad = _expected_gradient(
+        theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref.expand_as(lp), "k3")
+    )
     torch.testing.assert_close(grad, _forward_kl_gradient(theta, ref_logp))
     assert not torch.allclose(grad, _reverse_kl_gradient(theta, ref_logp), atol=1e-3)
 
@@ -74,7 +78,9 @@ def test_gradient_of_k3_in_the_loss_is_the_forward_kl_gradient(seed):
 @pytest.mark.parametrize("seed", range(3))
 def test_gradient_of_k2_in_the_loss_is_the_reverse_kl_gradient(seed, estimator):
     theta, ref_logp = _categorical(seed)
-    grad = _expected_gradient(theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref.expand_as(lp), estimator))
+    grad = _expected_gradient(
+        theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref.expand_as(lp), estimator)
+    )
     torch.testing.assert_close(grad, _reverse_kl_gradient(theta, ref_logp))
 
 
@@ -82,7 +88,9 @@ def test_gradient_of_k2_in_the_loss_is_the_reverse_kl_gradient(seed, estimator):
 def test_k1_in_the_reward_with_reinforce_is_unbiased_for_the_reverse_kl_gradient(seed):
     theta, ref_logp = _categorical(seed)
     # REINFORCE with reward -k1: loss = sg[k1] * log pi (minimising it descends the KL)
-    grad = _expected_gradient(theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref, "k1").detach() * lp)
+    grad = _expected_gradient(
+        theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref, "k1").detach() * lp
+    )
     torch.testing.assert_close(grad, _reverse_kl_gradient(theta, ref_logp))
     # ...whereas k1 put in the loss has zero expected gradient: E[grad log pi] = 0
     in_loss = _expected_gradient(theta, ref_logp, lambda lp, ref: kl_penalty(lp, ref, "k1"))
@@ -156,7 +164,9 @@ def test_kl_in_reward_per_token_and_per_sequence_give_the_same_total():
     per_token = kl_in_reward(torch.zeros(3, 5), kl, mask, beta=0.1, level="token")
     per_sequence = kl_in_reward(torch.zeros(3, 5), kl, mask, beta=0.1, level="sequence")
     torch.testing.assert_close(per_token.sum(-1), per_sequence.sum(-1))
-    assert (per_token * (1 - mask)).abs().sum() == 0 and (per_sequence * (1 - mask)).abs().sum() == 0
+    assert (per_token * (1 - mask)).abs().sum() == 0 and (
+        per_sequence * (1 - mask)
+    ).abs().sum() == 0
     assert per_sequence[1, 1] != 0 and per_sequence[1, 0] == 0  # all on the last valid token
     with pytest.raises(ValueError, match="known: sequence, token"):
         kl_in_reward(torch.zeros(3, 5), kl, mask, 0.1, level="episode")

@@ -44,7 +44,9 @@ def test_clip_higher_lets_positive_advantages_grow_further():
     dapo = policy_loss("dapo", logp, old, positive, mask)  # 1 + 0.28 by default
     assert symmetric.clipped_high.item() and not dapo.clipped_high.item()
     assert dapo.loss.item() == pytest.approx(-1.25) and symmetric.loss.item() == pytest.approx(-1.2)
-    custom = policy_loss("ppo_clip", logp, old, positive, mask, ClipConfig(clip_low=0.2, clip_high=0.3))
+    custom = policy_loss(
+        "ppo_clip", logp, old, positive, mask, ClipConfig(clip_low=0.2, clip_high=0.3)
+    )
     assert custom.loss.item() == pytest.approx(-1.25)
 
 
@@ -54,7 +56,9 @@ def test_dual_clip_bounds_the_loss_of_negative_advantages():
     advantages = torch.tensor([[-1.0, 1.0]])
     plain = policy_loss("ppo_clip", logp, old, advantages, mask)
     dual = policy_loss("dual_clip", logp, old, advantages, mask)  # c = 3
-    assert plain.loss[0, 0].item() == pytest.approx(10.0) and dual.loss[0, 0].item() == pytest.approx(3.0)
+    assert plain.loss[0, 0].item() == pytest.approx(10.0) and dual.loss[
+        0, 0
+    ].item() == pytest.approx(3.0)
     assert dual.loss[0, 1] == plain.loss[0, 1]
     dual.loss.sum().backward()
     assert (logp.grad == 0).all()
@@ -64,10 +68,14 @@ def test_dual_clip_bounds_the_loss_of_negative_advantages():
 
 def test_gspo_uses_one_ratio_per_sequence_and_matches_the_sequence_level_gradient():
     logp, old, advantages, mask = _batch(seed=1)
-    out = policy_loss("gspo", logp, old, advantages, mask, ClipConfig(clip_low=10.0, clip_high=10.0))
+    out = policy_loss(
+        "gspo", logp, old, advantages, mask, ClipConfig(clip_low=10.0, clip_high=10.0)
+    )
     seq_ratio = torch.exp(((logp - old) * mask).sum(-1, keepdim=True) / mask.sum(-1, keepdim=True))
     torch.testing.assert_close(out.ratio, seq_ratio.expand_as(logp))
-    (grad_token_form,) = torch.autograd.grad(aggregate_loss(out.loss, mask, "seq-mean-token-mean"), logp)
+    (grad_token_form,) = torch.autograd.grad(
+        aggregate_loss(out.loss, mask, "seq-mean-token-mean"), logp
+    )
     (grad_sequence,) = torch.autograd.grad((-seq_ratio * advantages).mean(), logp)
     torch.testing.assert_close(grad_token_form, grad_sequence)
 
@@ -96,7 +104,9 @@ def test_on_policy_every_loss_has_the_reinforce_gradient():
 
 
 def test_unknown_policy_loss_lists_known_names():
-    with pytest.raises(KeyError, match="known: cispo, clip_higher, dapo, dual_clip, grpo, gspo, ppo_clip"):
+    with pytest.raises(
+        KeyError, match="known: cispo, clip_higher, dapo, dual_clip, grpo, gspo, ppo_clip"
+    ):
         policy_loss("sapo", *_batch()[:4])
 
 
@@ -140,7 +150,9 @@ def test_aggregation_modes_weigh_long_and_short_completions_differently():
     assert aggregate_loss(loss, mask, "token-mean").item() == pytest.approx(1.0)
     assert aggregate_loss(loss, mask, "seq-mean-token-mean").item() == pytest.approx(1.0)
     assert aggregate_loss(loss, mask, "seq-mean-token-sum").item() == pytest.approx(4.5)
-    assert aggregate_loss(loss, mask, "seq-mean-token-sum-norm", max_len=16).item() == pytest.approx(9 / 32)
+    assert aggregate_loss(
+        loss, mask, "seq-mean-token-sum-norm", max_len=16
+    ).item() == pytest.approx(9 / 32)
     # the gradient weight of one token of the short completion relative to the long one
     x = torch.ones(2, 8, requires_grad=True)
     (grad,) = torch.autograd.grad(aggregate_loss(x, mask, "seq-mean-token-mean"), x)

@@ -29,7 +29,9 @@ def test_pass_at_k_is_stable_for_large_n_and_vectorised_agrees():
     assert 0.0 < pass_at_k(100_000, 3, 10) < 1.0
     n, c = torch.tensor([10, 10, 200, 50]), torch.tensor([3, 0, 17, 50])
     for k in (1, 5, 10):
-        expected = torch.tensor([pass_at_k(int(a), int(b), k) for a, b in zip(n, c)], dtype=torch.float64)
+        expected = torch.tensor(
+            [pass_at_k(int(a), int(b), k) for a, b in zip(n, c)], dtype=torch.float64
+        )
         torch.testing.assert_close(pass_at_k_batch(n, c, k), expected)
 
 
@@ -53,7 +55,9 @@ def test_entropy_from_logits_matches_the_definition_and_survives_extreme_logits(
 
 
 def test_informative_groups_drop_groups_whose_rewards_all_agree():
-    scores = torch.tensor([1.0, 1.0, 1.0, 0.0, 0.5, 0.5, float("nan"), 1.0, float("nan"), 0.0, 1.0, float("nan")])
+    scores = torch.tensor(
+        [1.0, 1.0, 1.0, 0.0, 0.5, 0.5, float("nan"), 1.0, float("nan"), 0.0, 1.0, float("nan")]
+    )
     assert informative_groups(scores, 2).tolist() == [False, True, False, False, False, False]
     assert informative_groups(scores, 4).tolist() == [True, True, True]
     assert informative_groups(torch.tensor([0.3, 0.3 + 1e-9]), 2).tolist() == [False]
