@@ -107,24 +107,31 @@ def dapo_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig(
 def gspo_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig()):
     """GSPO (Zheng et al. 2025): one ratio per sequence, ``s_i = exp(mean_t (logp - old_logp))``.
 
-    Written in the GSPO-token form ``s_{i,t} = sg[s_i] * exp(logp_t - sg[logp_t])``: its value is
-    ``s_i`` on every token and, with sequence-level advantages, its gradient equals GSPO's; it also
-    accepts token-level advantages.
+    With token-level advantages ``(B, T)`` it takes the GSPO-token form
+    ``s_{i,t} = sg[s_i] * exp(logp_t - sg[logp_t])``: value ``s_i`` on every token, and the same
+    gradient as GSPO when the advantages are constant along the sequence.
     """
     mask = mask.to(logp.dtype)
     seq_log_ratio = ((logp - old_logp) * mask).sum(-1, keepdim=True) / mask.sum(
         -1, keepdim=True
     ).clamp(min=1)
-    # s_i = (pi_theta(y|x) / pi_old(y|x))^(1/|y|)
-    token_form = torch.exp(seq_log_ratio.detach() + logp - logp.detach())
+    ratio = torch.exp(seq_log_ratio)  # s_i = (pi_theta(y|x) / pi_old(y|x))^(1/|y|), (B, 1)
     high = config.clip_low if config.clip_high is None else config.clip_high
+    if (
+        advantages.size(-1) == 1
+    ):  # sequence-level advantages: GSPO's own form, one loss per sequence
+        surrogate = ratio
+    else:  # token-level advantages: GSPO-token, s_{i,t} = sg[s_i] * pi(y_t) / sg[pi(y_t)]
+        surrogate = torch.exp(seq_log_ratio.detach() + logp - logp.detach())
     loss, low_mask, high_mask = _clipped_surrogate(
-        token_form, advantages, config.clip_low, high, config.dual_clip
+        surrogate, advantages, config.clip_low, high, config.dual_clip
     )
-    # the reported ratio is s_i itself (with its sequence-level gradient), for IS-weighting other terms
-    ratio = torch.exp(seq_log_ratio).expand_as(logp)
+    # `ratio` keeps the sequence-level gradient, for IS-weighting other terms
     return PolicyLossOutput(
-        loss.expand_as(logp), ratio, low_mask.expand_as(logp), high_mask.expand_as(logp)
+        loss.expand_as(logp),
+        ratio.expand_as(logp),
+        low_mask.expand_as(logp),
+        high_mask.expand_as(logp),
     )
 
 

@@ -415,14 +415,22 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
                 token_rewards=None if token_rewards is None else self._gather_rows(token_rewards),
                 gamma=self.args.gamma,
             )
-            output["advantages"] = advantages[process_slice]
+            advantages = advantages[process_slice]
+            # constant along every completion (no token-level rewards): TRL's (B,) layout, less memory
+            first = advantages[:, :1]
+            if ((advantages - first) * mask).abs().max() == 0 if advantages.numel() else True:
+                advantages = first.squeeze(1)
+            output["advantages"] = advantages
         self._relog_advantages(output["advantages"], mask)
         return output, scores
 
     def _relog_advantages(self, advantages: torch.Tensor, mask: torch.Tensor) -> None:
         """Log our advantages (mean over tokens) in the completions table instead of TRL's."""
         logged = self._logs["advantages"]
-        per_completion = ((advantages * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).tolist()
+        if advantages.dim() == 1:
+            per_completion = advantages.tolist()
+        else:
+            per_completion = ((advantages * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).tolist()
         gathered = per_completion if self.accelerator.num_processes == 1 else None
         if gathered is None:
             return  # other processes' values are not at hand; keep TRL's entries

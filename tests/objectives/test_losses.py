@@ -78,6 +78,13 @@ def test_gspo_uses_one_ratio_per_sequence_and_matches_the_sequence_level_gradien
     )
     (grad_sequence,) = torch.autograd.grad((-seq_ratio * advantages).mean(), logp)
     torch.testing.assert_close(grad_token_form, grad_sequence)
+    # token-level advantages constant along each sequence: the GSPO-token form, same gradient
+    token_adv = advantages.expand_as(logp).contiguous()
+    out = policy_loss("gspo", logp, old, token_adv, mask, ClipConfig(clip_low=10.0, clip_high=10.0))
+    (grad_token_adv,) = torch.autograd.grad(
+        aggregate_loss(out.loss, mask, "seq-mean-token-mean"), logp
+    )
+    torch.testing.assert_close(grad_token_adv, grad_sequence)
 
 
 def test_cispo_keeps_the_gradient_of_clipped_tokens():

@@ -168,11 +168,10 @@ def test_default_advantages_equal_trls(tiny_model_path, tmp_path):
     torch.manual_seed(0)
     ours = trainer._generate_and_score_completions([dict(x) for x in inputs])
     assert torch.equal(theirs["completion_ids"], ours["completion_ids"])
-    mask = ours["completion_mask"].float()
-    assert ours["advantages"].shape == mask.shape
-    torch.testing.assert_close(
-        ours["advantages"], theirs["advantages"].unsqueeze(1) * mask, atol=1e-6, rtol=0
-    )
+    assert (
+        ours["advantages"].shape == theirs["advantages"].shape
+    )  # (B,): constant along completions
+    torch.testing.assert_close(ours["advantages"], theirs["advantages"], atol=1e-6, rtol=0)
     assert ours["advantages"].abs().sum() > 0
 
 
@@ -241,9 +240,9 @@ def test_kl_in_the_reward_shifts_the_advantages_by_beta_times_k1(tiny_model_path
     kl = (kl_penalty(policy_logps, batch["ref_per_token_logps"], "k1") * mask).sum(-1)
     assert kl.abs().max() > 1e-3
     scores = trainer._rewards_per_func[:, 0]
-    expected = group_advantages(scores - 0.5 * kl, G).unsqueeze(1) * mask  # R - beta * sum_t k1_t
+    expected = group_advantages(scores - 0.5 * kl, G)  # R - beta * sum_t k1_t
     torch.testing.assert_close(batch["advantages"], expected, atol=1e-5, rtol=1e-5)
-    assert not torch.allclose(expected, group_advantages(scores, G).unsqueeze(1) * mask, atol=1e-3)
+    assert not torch.allclose(expected, group_advantages(scores, G), atol=1e-3)
     # ...and the loss then carries no KL term
     assert not trainer._kl_in_loss
 
@@ -286,8 +285,7 @@ def test_dynamic_sampling_replaces_groups_without_signal(tiny_model_path, tmp_pa
         trainer, prompts=("What is 2 + 3?", "What is 7 - 4?", "What is 2 + 3?", "What is 6 * 2?")
     )
     assert batch["completion_ids"].size(0) == 4 * G
-    advantages = batch["advantages"].view(-1, G, batch["advantages"].size(1))
-    signal = advantages.abs().sum(dim=(1, 2)) > 0
+    signal = batch["advantages"].view(-1, G).abs().sum(1) > 0
     assert signal.all(), "a group without signal was kept although the batch could be filled"
     mask = batch["completion_mask"]
     assert batch["num_items_in_batch"] == mask.sum()
