@@ -630,25 +630,27 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             )
             loss = loss + self.args.value_loss_coef * value_loss / accumulation
             self._metrics[mode]["value/loss"].append(value_loss.item())
-            self._metrics[mode]["value/mean"].append(self._masked_mean(values.detach(), mask))
+            self._metrics[mode]["value/mean"].append(values.detach()[mask.bool()].mean().item())
 
+        metrics = {
+            "entropy": entropies,
+            "clip_ratio/low_mean": out.clipped_low,
+            "clip_ratio/high_mean": out.clipped_high,
+        }
         if self._kl_in_loss:
-            self._metrics[mode]["kl"].append(self._masked_mean(per_token_kl.detach(), mask))
-        self._metrics[mode]["entropy"].append(self._masked_mean(entropies, mask))
-        self._metrics[mode]["clip_ratio/low_mean"].append(
-            self._masked_mean(out.clipped_low.float(), mask)
-        )
-        self._metrics[mode]["clip_ratio/high_mean"].append(
-            self._masked_mean(out.clipped_high.float(), mask)
-        )
+            metrics["kl"] = per_token_kl.detach()
+        self._log_masked_means(mode, metrics, mask)
         return loss
 
-    def _masked_mean(self, x: torch.Tensor, mask: torch.Tensor) -> float:
-        x = x.expand_as(mask)
-        totals = self.accelerator.reduce(
-            torch.stack([(x * mask).sum(), mask.sum().float()]), reduction="sum"
-        )
-        return (totals[0] / totals[1].clamp(min=1.0)).item()
+    def _log_masked_means(
+        self, mode: str, metrics: dict[str, torch.Tensor], mask: torch.Tensor
+    ) -> None:
+        """Log the mean of each ``(B, T)`` metric over the valid tokens of all processes (one reduction)."""
+        mask = mask.float()
+        sums = [(value.float().expand_as(mask) * mask).sum() for value in metrics.values()]
+        totals = self.accelerator.reduce(torch.stack([*sums, mask.sum()]), reduction="sum").tolist()
+        for name, total in zip(metrics, totals[:-1]):
+            self._metrics[mode][name].append(total / max(totals[-1], 1.0))
 
 
 _MULTIMODAL_KEYS = (
