@@ -148,7 +148,7 @@ def gae(
 
 
 def pad_token_rewards(rows: list[list[float]], length: int, device=None) -> torch.Tensor:
-    """Right-pad per-completion token rewards to a ``(B, length)`` float tensor.
+    """Right-pad per-completion token rewards to a ``(B, length)`` float tensor (None counts as 0).
 
     >>> pad_token_rewards([[0.0, 1.0], [0.5]], 3)
     tensor([[0.0000, 1.0000, 0.0000],
@@ -161,7 +161,9 @@ def pad_token_rewards(rows: list[list[float]], length: int, device=None) -> torc
                 f"token rewards of completion {i} have {len(row)} entries > {length} tokens"
             )
         if row:
-            out[i, : len(row)] = torch.tensor([float(v) for v in row], device=device)
+            out[i, : len(row)] = torch.tensor(
+                [0.0 if v is None else float(v) for v in row], device=device
+            )
     return out
 
 

@@ -110,7 +110,8 @@ class ObjectiveGRPOConfig(GRPOConfig):
     policy_loss: str | None = field(
         default=None,
         metadata={
-            "help": "ppo_clip, dual_clip, dapo, gspo, cispo. None: from loss_type/importance_sampling_level."
+            "help": "ppo_clip, dual_clip, dapo, gspo, cispo. None: from loss_type/importance_sampling_level. "
+            "cispo caps the IS weight at epsilon_high (as TRL; ScaleRL recommends 5.0)."
         },
     )
     loss_aggregation: str | None = field(
@@ -205,7 +206,7 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         super().__init__(*args, **kwargs)
         self._clip_config = ClipConfig(
             clip_low=self.epsilon_low,
-            clip_high=self.epsilon_high,
+            clip_high=self.args.epsilon_high,  # None: each loss's default (DAPO's 0.28, else epsilon)
             dual_clip=self.args.delta,
             ratio_max=self.epsilon_high,
         )
@@ -246,7 +247,7 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         self.value_optimizer = torch.optim.AdamW(
             self.value_head.parameters(), lr=self.args.value_learning_rate
         )
-        model.base_model.register_forward_hook(self._capture_hidden_states)
+        model.get_decoder().register_forward_hook(self._capture_hidden_states)
 
     def _capture_hidden_states(self, module, inputs, output) -> None:
         if self._hidden_states is not None:
@@ -377,12 +378,13 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             width = min(length, self._token_rewards.size(1))
             token_rewards[:, :width] = self._token_rewards[:, :width]
         critic = self.value_head is not None
-        logps = values = None
-        if critic or (self.beta != 0.0 and self.args.kl_placement == "reward"):
-            logps, values = self._rollout_forward(output, with_values=critic)
-            if output.get("old_per_token_logps") is not None:
-                logps = output["old_per_token_logps"]
-        if self.beta != 0.0 and self.args.kl_placement == "reward":
+        values = None
+        kl_in_reward_needed = self.beta != 0.0 and self.args.kl_placement == "reward"
+        logps = output.get("old_per_token_logps")  # the sampling policy's, when TRL computed them
+        if critic or (kl_in_reward_needed and logps is None):
+            forward_logps, values = self._rollout_forward(output, with_values=critic)
+            logps = forward_logps if logps is None else logps
+        if kl_in_reward_needed:
             kl = kl_penalty(
                 logps, output["ref_per_token_logps"], self.args.kl_estimator, self.args.kl_clamp
             )

@@ -125,6 +125,7 @@ def test_step_scores_land_on_step_end_tokens():
         step_end_rewards([[1.0]], [[6]], 6)
     with pytest.raises(ValueError, match="2 step scores for 1 step ends"):
         step_end_rewards([[1.0, 0.5]], [[1]], 6)
+    assert pad_token_rewards([[None, 0.5]], 3).tolist() == [[0.0, 0.5, 0.0]]  # None: neutral
     with pytest.raises(ValueError, match="3 entries > 2 tokens"):
         pad_token_rewards([[0.0, 0.0, 1.0]], 2)
 

@@ -406,6 +406,15 @@ def test_config_loads_with_trl_parser_and_rejects_bad_names(tmp_path):
     assert ObjectiveGRPOConfig(**base, importance_sampling_level="sequence").policy_loss == "gspo"
 
 
+def test_dapo_by_name_clips_higher_unless_epsilon_high_is_set(tiny_model_path, tmp_path):
+    logp, old = torch.log(torch.full((1, 1), 1.25)), torch.zeros(1, 1)
+    positive, mask = torch.ones(1, 1), torch.ones(1, 1)
+    for epsilon_high, clipped in ((None, False), (0.2, True)):
+        trainer = _trainer(tiny_model_path, tmp_path, policy_loss="dapo", epsilon_high=epsilon_high)
+        out = trainer._policy_loss_fn(logp, old, positive, mask, trainer._clip_config)
+        assert out.clipped_high.item() is clipped
+
+
 def test_the_trainer_needs_an_objective_config(tiny_model_path, tmp_path):
     from trl import GRPOConfig
 
