@@ -120,6 +120,13 @@ class ObjectiveGRPOConfig(GRPOConfig):
             "help": "token-mean, seq-mean-token-mean, seq-mean-token-sum, seq-mean-token-sum-norm. None: from loss_type."
         },
     )
+    use_token_rewards: bool = field(
+        default=True,
+        metadata={
+            "help": "Reward functions with a token_rewards method give per-token rewards instead of their "
+            "scalar (token-level advantages). False: use every function's scalar, as TRL does."
+        },
+    )
     gamma: float = field(default=1.0, metadata={"help": "Discount of returns-to-go and GAE."})
     gae_lambda: float = field(
         default=0.95, metadata={"help": "GAE lambda (advantage_estimator='gae')."}
@@ -215,7 +222,7 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         self._token_reward_funcs = [
             i
             for i, func in enumerate(self.reward_funcs)
-            if callable(getattr(func, "token_rewards", None))
+            if self.args.use_token_rewards and callable(getattr(func, "token_rewards", None))
         ]
         # unset: TRL's own advantages (from scale_rewards), or PRIME-style ones for token-level rewards
         self.advantage_estimator = self.args.advantage_estimator or (

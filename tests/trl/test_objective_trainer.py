@@ -265,6 +265,19 @@ def test_token_rewards_become_token_level_prime_advantages(tiny_model_path, tmp_
     assert trainer.state.global_step == 2
 
 
+def test_token_rewards_can_be_switched_off(tiny_model_path, tmp_path):
+    trainer = _trainer(
+        tiny_model_path,
+        tmp_path,
+        reward_funcs=[LengthParity(), DigitSteps()],
+        use_token_rewards=False,
+    )
+    assert trainer.advantage_estimator == "grpo"
+    batch = _rollout(trainer)
+    scores = trainer._rewards_per_func.sum(1)  # both scalars, as TRL sums them
+    torch.testing.assert_close(batch["advantages"], group_advantages(scores, G))
+
+
 def test_token_rewards_of_the_wrong_length_raise_a_clear_error(tiny_model_path, tmp_path):
     trainer = _trainer(tiny_model_path, tmp_path, reward_funcs=[LengthParity(), WrongLength()])
     with pytest.raises(
