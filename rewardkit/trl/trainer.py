@@ -259,9 +259,8 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
     def _capture_hidden_states(self, module, inputs, output) -> None:
         if self._hidden_states is not None:
             hidden = output.last_hidden_state if hasattr(output, "last_hidden_state") else output[0]
-            self._hidden_states.append(
-                hidden.detach()
-            )  # the critic does not train the policy's body
+            # detached: the critic's loss does not train the policy's body
+            self._hidden_states.append(hidden.detach())
 
     @contextlib.contextmanager
     def _capturing(self, active: bool):
@@ -410,11 +409,9 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             valid = mask * ~unscorable.unsqueeze(1)
             advantages, returns = gae(rewards, values, valid, self.args.gamma, self.args.gae_lambda)
             output["advantages"] = whiten(advantages, valid)
-            output["old_values"], output["value_returns"], output["value_mask"] = (
-                values,
-                returns,
-                valid,
-            )
+            output["old_values"] = values
+            output["value_returns"] = returns
+            output["value_mask"] = valid
         else:
             advantages = compute_advantages(
                 self.advantage_estimator,
@@ -427,7 +424,7 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             advantages = advantages[process_slice]
             # constant along every completion (no token-level rewards): TRL's (B,) layout, less memory
             first = advantages[:, :1]
-            if ((advantages - first) * mask).abs().max() == 0 if advantages.numel() else True:
+            if bool((((advantages - first) * mask) == 0).all()):
                 advantages = first.squeeze(1)
             output["advantages"] = advantages
         self._relog_advantages(output["advantages"], mask)
@@ -435,17 +432,14 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
 
     def _relog_advantages(self, advantages: torch.Tensor, mask: torch.Tensor) -> None:
         """Log our advantages (mean over tokens) in the completions table instead of TRL's."""
-        logged = self._logs["advantages"]
-        if advantages.dim() == 1:
-            per_completion = advantages.tolist()
-        else:
-            per_completion = ((advantages * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)).tolist()
-        gathered = per_completion if self.accelerator.num_processes == 1 else None
-        if gathered is None:
+        if self.accelerator.num_processes > 1:
             return  # other processes' values are not at hand; keep TRL's entries
-        for _ in range(min(len(gathered), len(logged))):
+        if advantages.dim() == 2:
+            advantages = (advantages * mask).sum(-1) / mask.sum(-1).clamp(min=1.0)
+        logged = self._logs["advantages"]
+        for _ in range(min(advantages.numel(), len(logged))):
             logged.pop()
-        logged.extend(gathered)
+        logged.extend(advantages.tolist())
 
     def _generate_and_score_completions(self, inputs):
         output, scores = self._objective_advantages(super()._generate_and_score_completions(inputs))
@@ -497,6 +491,10 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
                     output, group_rows((~keep).nonzero().flatten()[: wanted - found], group_size)
                 )
             )
+        if any(part["advantages"].dim() == 2 for part in parts):  # token-level in some round
+            for part in parts:
+                if part["advantages"].dim() == 1:
+                    part["advantages"] = part["advantages"].unsqueeze(1) * part["completion_mask"]
         merged = _concat_rollouts(parts, self._tokenizer.pad_token_id)
         merged = _select_rows(merged, torch.arange(wanted * group_size, device=scores.device))
         mask = (
@@ -552,9 +550,7 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             per_token_logps, old_per_token_logps, advantages, mask, self._clip_config
         )
         per_token_loss = out.loss
-        if (
-            self.off_policy_mask_threshold is not None
-        ):  # DeepSeek-V3.2 off-policy sequence mask (TRL's)
+        if self.off_policy_mask_threshold is not None:  # DeepSeek-V3.2 off-policy mask (TRL's)
             per_token_loss = per_token_loss * self.get_off_policy_mask(
                 advantages=advantages,
                 per_token_logps=per_token_logps,

@@ -438,3 +438,39 @@ def test_the_trainer_needs_an_objective_config(tiny_model_path, tmp_path):
             args=GRPOConfig(output_dir=str(tmp_path), use_cpu=True, report_to="none"),
             train_dataset=_dataset(),
         )
+
+
+def test_concat_rollouts_repads_prompts_left_and_completions_right():
+    from rewardkit.trl.trainer import _concat_rollouts, _select_rows
+
+    short = {
+        "prompt_ids": torch.tensor([[5, 6]]),
+        "prompt_mask": torch.tensor([[1, 1]]),
+        "completion_ids": torch.tensor([[7]]),
+        "completion_mask": torch.tensor([[1]]),
+        "advantages": torch.tensor([0.5]),
+        "importance_sampling_ratio": torch.tensor([[1.5]]),
+        "num_items_in_batch": torch.tensor(1),
+    }
+    long = {
+        "prompt_ids": torch.tensor([[1, 2, 3]]),
+        "prompt_mask": torch.tensor([[1, 1, 1]]),
+        "completion_ids": torch.tensor([[4, 4, 4]]),
+        "completion_mask": torch.tensor([[1, 1, 1]]),
+        "advantages": torch.tensor([-0.5]),
+        "importance_sampling_ratio": torch.tensor([[0.5]]),
+        "num_items_in_batch": torch.tensor(3),
+    }
+    merged = _concat_rollouts([short, long], pad_token_id=0)
+    assert merged["prompt_ids"].tolist() == [[0, 5, 6], [1, 2, 3]]
+    assert merged["prompt_mask"].tolist() == [[0, 1, 1], [1, 1, 1]]
+    assert merged["completion_ids"].tolist() == [[7, 0, 0], [4, 4, 4]]
+    assert merged["completion_mask"].tolist() == [[1, 0, 0], [1, 1, 1]]
+    assert merged["advantages"].tolist() == [0.5, -0.5]
+    assert merged["importance_sampling_ratio"].tolist() == [
+        [1.5],
+        [0.5],
+    ]  # sequence-level stays (B, 1)
+    assert _select_rows(merged, torch.tensor([1]))["completion_ids"].tolist() == [[4, 4, 4]]
+    with pytest.raises(ValueError, match="multimodal"):
+        _concat_rollouts([{**short, "pixel_values": torch.zeros(1, 3)}] * 2, pad_token_id=0)
