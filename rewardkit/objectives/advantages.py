@@ -249,7 +249,8 @@ def _grpo_batch(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4)
 
 @register_adv_est("dr_grpo")
 def _dr_grpo(scores, token_rewards, mask, group_size, *, gamma=1.0, eps=1e-4):
-    """Dr. GRPO: group mean baseline, no std scaling."""
+    """Dr. GRPO: group mean baseline, no std scaling (pair it with the length-unbiased
+    ``seq-mean-token-sum-norm`` aggregation, as TRL's ``loss_type="dr_grpo"`` does)."""
     return _broadcast(
         group_advantages(_sequence_scores(scores, token_rewards, mask), group_size, "none", eps),
         mask,

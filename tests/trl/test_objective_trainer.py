@@ -106,6 +106,8 @@ TRL_SETTINGS = {
     "two_sided_delta": {"delta": 1.5},
     "clip_higher_no_kl_correction": {"epsilon_high": 0.28, "use_bias_correction_kl": False},
     "batch_scaled_rewards": {"scale_rewards": "batch"},
+    "dapo_grad_accum_2": {"gradient_accumulation_steps": 2},
+    "grpo_grad_accum_2": {"loss_type": "grpo", "gradient_accumulation_steps": 2},
 }
 
 
@@ -141,7 +143,8 @@ def test_default_objective_matches_trls_compute_loss_and_gradient(
     )[0].detach() + 0.8 * torch.randn(mask.shape, generator=generator)
     batch["advantages"] = torch.randn(mask.size(0), generator=generator)
     theirs.model.train()
-    theirs.current_gradient_accumulation_steps = 1
+    for trainer in (ours, theirs):
+        trainer.current_gradient_accumulation_steps = trainer.args.gradient_accumulation_steps
 
     losses, grads = [], []
     for trainer in (ours, theirs):
@@ -474,3 +477,18 @@ def test_concat_rollouts_repads_prompts_left_and_completions_right():
     assert _select_rows(merged, torch.tensor([1]))["completion_ids"].tolist() == [[4, 4, 4]]
     with pytest.raises(ValueError, match="multimodal"):
         _concat_rollouts([{**short, "pixel_values": torch.zeros(1, 3)}] * 2, pad_token_id=0)
+
+
+def test_default_training_run_reproduces_trls_weights(tiny_model_path, tmp_path):
+    """Two optimizer steps (generation, rewards, advantages, loss, update) end where TRL's end."""
+    from trl import GRPOTrainer
+
+    trained = []
+    for trainer_class in (ObjectiveGRPOTrainer, GRPOTrainer):
+        trainer = _trainer(tiny_model_path, tmp_path, trainer_class=trainer_class)
+        if not trained:
+            start = torch.cat([p.detach().flatten().clone() for p in trainer.model.parameters()])
+        trainer.train()
+        trained.append(torch.cat([p.detach().flatten() for p in trainer.model.parameters()]))
+    assert (trained[0] - start).abs().max() > 1e-4  # it trained
+    torch.testing.assert_close(trained[0], trained[1], atol=1e-6, rtol=0)
