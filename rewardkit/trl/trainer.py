@@ -203,7 +203,8 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
     Takes the same arguments as ``GRPOTrainer``; ``args`` must be an :class:`ObjectiveGRPOConfig`.
     With ``advantage_estimator="gae"`` it trains a :class:`~rewardkit.objectives.ValueHead` critic
     on the policy's (detached) last hidden states, with its own optimizer and PPO's clipped value
-    loss, saved as ``value_head.pt`` beside the model.
+    loss, saved as ``value_head.pt`` beside the model (checkpoints also keep its optimizer, and
+    resuming from one restores both).
     """
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
@@ -291,6 +292,18 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             path = Path(output_dir or self.args.output_dir)
             path.mkdir(parents=True, exist_ok=True)
             torch.save(self.value_head.state_dict(), path / "value_head.pt")
+            if _internal_call:  # a checkpoint: keep the critic's optimizer too, for resuming
+                torch.save(self.value_optimizer.state_dict(), path / "value_optimizer.pt")
+
+    def _load_from_checkpoint(self, resume_from_checkpoint: str, model=None) -> None:
+        super()._load_from_checkpoint(resume_from_checkpoint, model)
+        path = Path(resume_from_checkpoint)
+        if self.value_head is not None and (path / "value_head.pt").exists():
+            device = self.accelerator.device
+            self.value_head.load_state_dict(torch.load(path / "value_head.pt", map_location=device))
+            if (path / "value_optimizer.pt").exists():
+                state = torch.load(path / "value_optimizer.pt", map_location=device)
+                self.value_optimizer.load_state_dict(state)
 
     # ------------------------------------------------------------------ rewards and advantages
 

@@ -349,6 +349,13 @@ def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path):
     trainer.save_model(str(tmp_path / "saved"))
     state = torch.load(tmp_path / "saved" / "value_head.pt")
     assert set(state) == {"out.weight", "out.bias"}
+    # a checkpoint keeps the critic's optimizer too, and resuming restores both
+    trainer.save_model(str(tmp_path / "checkpoint"), _internal_call=True)
+    resumed = _trainer(tiny_model_path, tmp_path, advantage_estimator="gae")
+    resumed._load_from_checkpoint(str(tmp_path / "checkpoint"))
+    for a, b in zip(trainer.value_head.parameters(), resumed.value_head.parameters()):
+        assert torch.equal(a, b)
+    assert resumed.value_optimizer.state_dict()["state"][0]["step"] == 2
 
 
 def test_the_critic_learns_the_returns_of_a_fixed_batch(tiny_model_path, tmp_path):
