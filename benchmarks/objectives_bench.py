@@ -24,12 +24,16 @@ os.environ.setdefault("OMP_NUM_THREADS", "1")
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 warnings.filterwarnings("ignore")
 
-import torch
-from datasets import Dataset
-from tqdm import tqdm
-from trl import GRPOTrainer
+import torch  # noqa: E402
+from datasets import Dataset  # noqa: E402
+from tqdm import tqdm  # noqa: E402
+from trl import GRPOTrainer  # noqa: E402
 
-from rewardkit.trl import ObjectiveGRPOConfig, ObjectiveGRPOTrainer, build_tiny_model
+from rewardkit.trl import (  # noqa: E402
+    ObjectiveGRPOConfig,
+    ObjectiveGRPOTrainer,
+    build_tiny_model,
+)
 
 SETTINGS = {
     "dapo (TRL default), beta=0.04": {},
@@ -169,15 +173,20 @@ def main() -> None:
             ("with model", name, f"{args.model_batch}x{args.model_length}", theirs, ours, diff)
         )
 
-    header = f"{'part':<11} {'setting':<32} {'B x T':>9} {'TRL ms':>9} {'ours ms':>9} {'ours/TRL':>9} {'|dloss|':>9}"
+    header = (
+        f"{'part':<11} {'setting':<32} {'B x T':>9} {'TRL ms':>9} {'ours ms':>9}"
+        f" {'ours/TRL':>9} {'|dloss|':>9}"
+    )
     print(
-        f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU; median of timed calls\n"
+        f"\ntorch {torch.__version__}, {torch.get_num_threads()} thread(s), CPU;"
+        " median of timed calls\n"
     )
     print(header)
     print("-" * len(header))
     for part, name, shape, theirs, ours, diff in rows:
         print(
-            f"{part:<11} {name:<32} {shape:>9} {theirs * 1e3:>9.2f} {ours * 1e3:>9.2f} {ours / theirs:>8.2f}x"
+            f"{part:<11} {name:<32} {shape:>9} {theirs * 1e3:>9.2f} {ours * 1e3:>9.2f}"
+            f" {ours / theirs:>8.2f}x"
             f" {diff:>9.1e}"
         )
 

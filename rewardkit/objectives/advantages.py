@@ -127,7 +127,8 @@ def gae(
     ``(B, T)``, 0 on padding.
 
     >>> import torch
-    >>> adv, ret = gae(torch.tensor([[0.0, 1.0]]), torch.tensor([[0.5, 0.5]]), torch.ones(1, 2), 1.0, 1.0)
+    >>> rewards, values = torch.tensor([[0.0, 1.0]]), torch.tensor([[0.5, 0.5]])
+    >>> adv, ret = gae(rewards, values, torch.ones(1, 2), gamma=1.0, lam=1.0)
     >>> adv, ret
     (tensor([[0.5000, 0.5000]]), tensor([[1., 1.]]))
     """
@@ -182,7 +183,7 @@ def step_end_rewards(
     for i, (scores, ends) in enumerate(zip(step_scores, step_ends, strict=True)):
         if len(scores) != len(ends):
             raise ValueError(f"completion {i}: {len(scores)} step scores for {len(ends)} step ends")
-        for score, end in zip(scores, ends):
+        for score, end in zip(scores, ends, strict=True):
             if not 0 <= end < length:
                 raise ValueError(f"completion {i}: step end {end} outside [0, {length})")
             out[i, end] += 0.0 if score is None else float(score)
@@ -304,7 +305,9 @@ def compute_advantages(
     gamma: float = 1.0,
     eps: float = 1e-4,
 ) -> torch.Tensor:
-    """Token-level advantages ``(B, T)`` with the named estimator (see :func:`advantage_estimator_names`).
+    """Token-level advantages ``(B, T)`` with the named estimator.
+
+    ``estimator``: one of :func:`advantage_estimator_names`.
 
     >>> import torch
     >>> compute_advantages("dr_grpo", torch.tensor([1.0, 0.0]), torch.ones(2, 2), group_size=2)

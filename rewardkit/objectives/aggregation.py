@@ -14,9 +14,12 @@ r"""How per-token losses become one scalar: the four aggregation modes (verl's n
 whole accumulated batch there, as TRL does).
 
 >>> import torch
->>> loss, mask = torch.tensor([[1.0, 1.0, 1.0], [4.0, 0.0, 0.0]]), torch.tensor([[1, 1, 1], [1, 0, 0]])
->>> {m: round(aggregate_loss(loss, mask, m).item(), 4) for m in loss_aggregation_names()}
-{'seq-mean-token-mean': 2.5, 'seq-mean-token-sum': 3.5, 'seq-mean-token-sum-norm': 1.1667, 'token-mean': 1.75}
+>>> loss = torch.tensor([[1.0, 1.0, 1.0], [4.0, 0.0, 0.0]])
+>>> mask = torch.tensor([[1, 1, 1], [1, 0, 0]])
+>>> [round(aggregate_loss(loss, mask, m).item(), 4) for m in loss_aggregation_names()]
+[2.5, 3.5, 1.1667, 1.75]
+>>> loss_aggregation_names()
+['seq-mean-token-mean', 'seq-mean-token-sum', 'seq-mean-token-sum-norm', 'token-mean']
 """
 
 from __future__ import annotations
@@ -66,7 +69,7 @@ def aggregate_loss(
     normalizer: torch.Tensor | float | None = None,
     max_len: int | None = None,
 ) -> torch.Tensor:
-    """Scalar loss from per-token ``loss`` ``(B, T)`` (or ``(B, 1)``, broadcast) and ``mask`` ``(B, T)``."""
+    """Scalar loss from a per-token ``loss`` ``(B, T)`` (``(B, 1)`` broadcasts) and ``mask``."""
     fn = LOSS_AGGREGATIONS.get(mode)
     mask = mask.to(loss.dtype)
     return fn(loss.expand_as(mask) if loss.shape != mask.shape else loss, mask, normalizer, max_len)

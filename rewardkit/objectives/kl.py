@@ -10,7 +10,7 @@ KL(pi_theta || pi_ref):
 - ``k3 = (r - 1) - log r``: unbiased, low variance, always >= 0 (TRL's GRPO uses it in the loss);
   its gradient in the loss follows the *forward* KL(pi_ref || pi_theta).
 - ``abs = |log r|``.
-- ``full``: the exact KL over the whole vocabulary, from logits (or log-probs) of shape ``(..., V)``.
+- ``full``: the exact KL over the whole vocabulary, from logits (or log-probs) ``(..., V)``.
 - ``k1+`` / ``k3+``: straight-through: the value of k1 / k3 with the gradient of k2
   (so the reverse-KL gradient with the value of an unbiased estimator).
 
@@ -59,7 +59,7 @@ def abs_kl(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
 
 @register_kl_estimator("full")
 def full_kl(logits: torch.Tensor, ref_logits: torch.Tensor) -> torch.Tensor:
-    """Exact ``sum_v pi_theta(v) (log pi_theta(v) - log pi_ref(v))`` from logits ``(..., V)`` -> ``(...)``.
+    """Exact ``sum_v pi(v) (log pi(v) - log pi_ref(v))`` from logits ``(..., V)`` -> ``(...)``.
 
     Log-probabilities work too (log_softmax is idempotent on them).
     """
@@ -84,7 +84,7 @@ def k1_straight_through(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Ten
 
 @register_kl_estimator("k3+")
 def k3_straight_through(logp: torch.Tensor, ref_logp: torch.Tensor) -> torch.Tensor:
-    """Value of k3, gradient of k2 (unbiased low-variance value, reverse-KL gradient), ``(B, T)``."""
+    """Value of k3, gradient of k2 (unbiased low-variance value, reverse-KL gradient), (B, T)."""
     return _straight_through(k3(logp, ref_logp), logp, ref_logp)
 
 
@@ -124,7 +124,7 @@ def kl_in_reward(
     beta: float,
     level: str = "token",
 ) -> torch.Tensor:
-    """Subtract ``beta * KL`` from token-level rewards (KL placed in the reward, as RLOO/PPO-RLHF do).
+    """Subtract ``beta * KL`` from token-level rewards (the KL in the reward, as RLOO/PPO-RLHF).
 
     ``level="token"``: ``r_t - beta * kl_t`` on every valid token (Ziegler et al. 2019; Ouyang
     et al. 2022). ``level="sequence"``: ``beta * sum_t kl_t`` taken from the last valid token, so

@@ -40,7 +40,7 @@ class ClipConfig:
 
 @dataclass
 class PolicyLossOutput:
-    """Per-token loss ``(B, T)``, importance ratio ``(B, T)`` and where clipping acted (bool ``(B, T)``).
+    """Per-token loss, importance ratio and where clipping acted (bool), all ``(B, T)``.
 
     ``ratio`` keeps its gradient: a trainer multiplies other per-token terms by it (the
     importance-weighted KL of DeepSeek-V3.2).
@@ -85,7 +85,7 @@ def ppo_clip_loss(logp, old_logp, advantages, mask, config: ClipConfig = ClipCon
 def dual_clip_loss(
     logp, old_logp, advantages, mask, config: ClipConfig = ClipConfig(dual_clip=3.0)
 ):
-    """Dual-clip PPO (Ye et al. 2020, c = 3 by default): PPO clip plus ``min(L, -c A)`` for ``A < 0``."""
+    """Dual-clip PPO (Ye et al. 2020, c = 3 by default): PPO clip, then min(L, -c A) if A < 0."""
     if config.dual_clip is None:
         config = ClipConfig(
             config.clip_low, config.clip_high, 3.0, config.ratio_max, config.ratio_min
@@ -194,7 +194,7 @@ def rollout_importance_weights(
     clip_min: float | None = None,
     clip_max: float | None = 3.0,
 ) -> torch.Tensor:
-    """Importance weights ``pi_trainer / pi_rollout`` correcting rollout/trainer mismatch (detached).
+    """Importance weights ``pi_trainer / pi_rollout`` for rollout/trainer mismatch (detached).
 
     The inference engine (vLLM) and the trainer compute slightly different probabilities for the
     same tokens; weighting the loss by ``rho = pi_trainer / pi_rollout`` corrects it. ``level``:

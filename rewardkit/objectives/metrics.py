@@ -28,7 +28,7 @@ def pass_at_k(n: int, c: int, k: int) -> float:
 
 
 def pass_at_k_batch(n: torch.Tensor, c: torch.Tensor, k: int) -> torch.Tensor:
-    """Vectorised :func:`pass_at_k` over problems: ``n``, ``c`` ``(P,)`` integer tensors -> ``(P,)``.
+    """Vectorised :func:`pass_at_k` over problems: ``n``, ``c`` ``(P,)`` integers -> ``(P,)``.
 
     >>> import torch
     >>> pass_at_k_batch(torch.tensor([10, 10, 4]), torch.tensor([3, 0, 4]), 1)
@@ -49,7 +49,7 @@ def pass_at_k_batch(n: torch.Tensor, c: torch.Tensor, k: int) -> torch.Tensor:
 
 
 def entropy_from_logits(logits: torch.Tensor) -> torch.Tensor:
-    """Entropy ``H = logsumexp(z) - sum softmax(z) z`` of each distribution, ``(..., V)`` -> ``(...)``.
+    """Entropy ``H = logsumexp(z) - sum softmax(z) z`` of distributions, ``(..., V)`` -> ``(...)``.
 
     >>> import torch
     >>> round(entropy_from_logits(torch.zeros(4)).item(), 4) == round(math.log(4), 4)

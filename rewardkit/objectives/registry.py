@@ -1,4 +1,4 @@
-"""Registries that map names to objective functions (KL estimators, advantages, losses, aggregations).
+"""Registries mapping names to objective functions (KL estimators, advantages, losses, ...).
 
 A trainer config chooses each piece by name; an unknown name raises a clear error listing the
 known ones, at construction time.

@@ -41,14 +41,16 @@ def clipped_value_loss(
     mask: torch.Tensor,
     clip: float | None = 0.2,
 ) -> torch.Tensor:
-    """PPO's clipped value loss, token mean: ``0.5 max((V - R)^2, (V_old + clip(V - V_old) - R)^2)``.
+    """PPO's clipped value loss, a token mean of
+    ``0.5 max((V - R)^2, (V_old + clip(V - V_old, -c, c) - R)^2)``.
 
     All inputs ``(B, T)``; returns a scalar. ``clip=None`` gives the plain squared error.
     (Schulman et al. 2017, PPO; the clipped form follows OpenAI baselines.)
 
     >>> import torch
     >>> m = torch.ones(1, 1)
-    >>> clipped_value_loss(torch.tensor([[2.0]]), torch.zeros(1, 1), torch.tensor([[2.0]]), m, clip=0.5)
+    >>> values, returns = torch.tensor([[2.0]]), torch.tensor([[2.0]])
+    >>> clipped_value_loss(values, torch.zeros(1, 1), returns, m, clip=0.5)
     tensor(1.1250)
     """
     mask = mask.to(values.dtype)

@@ -1,4 +1,4 @@
-"""TRL integration: the objective-choosing GRPO trainer and the tiny local model for tests and demos.
+"""TRL integration: the objective-choosing GRPO trainer, and the tiny local model for tests.
 
 The trainer classes load on first use (they import TRL), so ``build_tiny_model`` stays light.
 """

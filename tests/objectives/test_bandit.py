@@ -1,4 +1,4 @@
-"""A toy bandit: maximising reward - beta * KL(pi || pi_ref) converges to pi* ~ pi_ref exp(r / beta).
+"""A toy bandit: maximising r - beta * KL(pi || pi_ref) converges to pi* ~ pi_ref exp(r / beta).
 
 The exact-expectation runs enumerate the arms (no sampling noise), so they show which fixed point
 each KL placement reaches; one sampled run shows it with sampled arms, group baselines and Adam.
@@ -60,7 +60,7 @@ def test_k3_in_the_loss_converges_elsewhere_unless_weighted_by_the_ratio():
 
     plain = _optimise(k3_loss)
     assert (plain - OPTIMUM).abs().max() > 0.02  # the forward-KL-regularised optimum instead
-    # it satisfies pi (r - E r) = beta (pi - pi_ref): the stationary point of E r - beta KL(ref || pi)
+    # pi (r - E r) = beta (pi - pi_ref) there: the stationary point of E r - beta KL(ref || pi)
     stationarity = plain * (REWARD - (plain * REWARD).sum()) - BETA * (plain - REF_LOGP.exp())
     torch.testing.assert_close(stationarity, torch.zeros_like(stationarity), atol=1e-6, rtol=0)
     torch.testing.assert_close(_optimise(k3_ratio_loss), OPTIMUM, atol=1e-4, rtol=0)

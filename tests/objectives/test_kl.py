@@ -21,7 +21,10 @@ TABLE = {
 def test_monte_carlo_reproduces_schulmans_table(mu):
     generator = torch.Generator().manual_seed(0)
     x = torch.randn(2_000_000, generator=generator, dtype=torch.float64)  # x ~ q = pi_theta
-    normal_logpdf = lambda x, m: -0.5 * (x - m) ** 2 - 0.5 * math.log(2 * math.pi)
+
+    def normal_logpdf(x, m):
+        return -0.5 * (x - m) ** 2 - 0.5 * math.log(2 * math.pi)
+
     logp, ref_logp = normal_logpdf(x, 0.0), normal_logpdf(x, mu)  # log q, log p
     true_kl = mu**2 / 2  # KL(q || p) for unit-variance normals
     for name, (bias, std) in TABLE[mu].items():

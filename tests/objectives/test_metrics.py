@@ -30,7 +30,7 @@ def test_pass_at_k_is_stable_for_large_n_and_vectorised_agrees():
     n, c = torch.tensor([10, 10, 200, 50]), torch.tensor([3, 0, 17, 50])
     for k in (1, 5, 10):
         expected = torch.tensor(
-            [pass_at_k(int(a), int(b), k) for a, b in zip(n, c)], dtype=torch.float64
+            [pass_at_k(int(a), int(b), k) for a, b in zip(n, c, strict=True)], dtype=torch.float64
         )
         torch.testing.assert_close(pass_at_k_batch(n, c, k), expected)
 

@@ -1,4 +1,4 @@
-"""ObjectiveGRPOTrainer: TRL's loss by default, every objective trains, token rewards, dynamic sampling."""
+"""ObjectiveGRPOTrainer: TRL's loss by default; every objective trains; token rewards; critic."""
 
 from __future__ import annotations
 
@@ -29,7 +29,10 @@ class ConstantForFive:
     __name__ = "constant_for_five"
 
     def __call__(self, prompts=None, completions=None, solution=None, **kwargs):
-        return [1.0 if s == "5" else float(len(c) % 2) for c, s in zip(completions, solution)]
+        return [
+            1.0 if s == "5" else float(len(c) % 2)
+            for c, s in zip(completions, solution, strict=True)
+        ]
 
 
 class DigitSteps:
@@ -220,7 +223,8 @@ def test_two_step_training_run_for_each_loss_and_kl_placement(tiny_model_path, t
     if overrides.get("kl_estimator", "k3") in ("k2", "k3"):
         assert logged["kl"] >= 0
     changed = any(
-        not torch.equal(a, b.detach()) for a, b in zip(before, trainer.model.parameters())
+        not torch.equal(a, b.detach())
+        for a, b in zip(before, trainer.model.parameters(), strict=True)
     )
     assert changed, "the policy did not move"
 
@@ -345,7 +349,9 @@ def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path):
     trainer.train()
     assert trainer.state.global_step == 2
     assert "value/loss" in trainer.state.log_history[0]
-    assert any(not torch.equal(a, b) for a, b in zip(before, trainer.value_head.parameters()))
+    assert any(
+        not torch.equal(a, b) for a, b in zip(before, trainer.value_head.parameters(), strict=True)
+    )
     trainer.save_model(str(tmp_path / "saved"))
     state = torch.load(tmp_path / "saved" / "value_head.pt")
     assert set(state) == {"out.weight", "out.bias"}
@@ -353,7 +359,7 @@ def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path):
     trainer.save_model(str(tmp_path / "checkpoint"), _internal_call=True)
     resumed = _trainer(tiny_model_path, tmp_path, advantage_estimator="gae")
     resumed._load_from_checkpoint(str(tmp_path / "checkpoint"))
-    for a, b in zip(trainer.value_head.parameters(), resumed.value_head.parameters()):
+    for a, b in zip(trainer.value_head.parameters(), resumed.value_head.parameters(), strict=True):
         assert torch.equal(a, b)
     assert resumed.value_optimizer.state_dict()["state"][0]["step"] == 2
 
