@@ -43,7 +43,7 @@ _RATING_PATTERNS = (
     (
         "rating_line",
         re.compile(
-            r"(?:rating|score|grade)\**\s*[:=]\s*\**\s*" + _NUMBER + r"(?:\s*/\s*\d+)?",
+            r"(?:rating|score|grade)[\s*_]*[:=][\s*_]*" + _NUMBER + r"(?:\s*/\s*\d+)?",
             re.IGNORECASE,
         ),
     ),
@@ -54,13 +54,11 @@ _YES_WORDS = {"yes", "true", "met", "satisfied", "pass", "correct"}
 _NO_WORDS = {"no", "false", "not met", "unmet", "not satisfied", "fail", "incorrect"}
 _YES_NO = r"(yes|no|true|false)\b"
 _YES_NO_PATTERNS = (
-    ("result_tag", re.compile(r"\[RESULT\]\s*:?\s*\**" + _YES_NO, re.IGNORECASE)),
+    ("result_tag", re.compile(r"\[RESULT\][\s*_]*:?[\s*_]*" + _YES_NO, re.IGNORECASE)),
     ("double_brackets", re.compile(r"\[\[\s*" + _YES_NO + r"\s*\]\]", re.IGNORECASE)),
     (
         "verdict_line",
-        re.compile(
-            r"(?:verdict|answer|judg(?:e)?ment)\**\s*[:=]\s*\**\s*" + _YES_NO, re.IGNORECASE
-        ),
+        re.compile(r"(?:verdict|answer|judg(?:e)?ment)[\s*_]*[:=][\s*_]*" + _YES_NO, re.IGNORECASE),
     ),
 )
 _YES_NO_KEYS = ("verdict", "satisfied", "met", "meets", "answer", "result", "pass")
@@ -243,7 +241,7 @@ def parse_ranking(reply: str, count: int) -> tuple[list[int] | None, str]:
         ranking = {str(k).lower(): v for k, v in obj.items()}.get("ranking")
         if isinstance(ranking, list):
             candidates.append((start, ranking))
-    for m in re.finditer(r"ranking\**\s*:\s*\**\s*([\d\s>,\[\]]+)", region, re.IGNORECASE):
+    for m in re.finditer(r"ranking[\s*_]*:[\s*_]*([\d\s>,\[\]]+)", region, re.IGNORECASE):
         numbers = re.findall(r"\d+", m.group(1))
         if numbers:
             candidates.append((m.start(), [int(n) for n in numbers]))

@@ -132,6 +132,9 @@ class FakeJudgeServer:
         self.requests: list[dict[str, Any]] = []  # bodies, in arrival order
         self.arrivals: list[float] = []  # time.monotonic() of each arrival
         self.served: list[str] = []  # the fault (or "ok") each request got
+        self.headers: list[dict[str, str]] = []  # request headers, in arrival order
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests handled at once
         self._httpd = _Server((host, port), _Handler)
         self._httpd.judge = self
         self._thread: threading.Thread | None = None
@@ -142,7 +145,9 @@ class FakeJudgeServer:
         return f"http://{host}:{port}/v1"
 
     def start(self) -> FakeJudgeServer:
-        self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
         self._thread.start()
         return self
 
@@ -165,10 +170,13 @@ class FakeJudgeServer:
         with self._lock:
             return len(self.requests)
 
-    def _admit(self, body: dict[str, Any]) -> str:
+    def _admit(self, body: dict[str, Any], headers: dict[str, str]) -> str:
         with self._lock:
             index = len(self.requests)
             self.requests.append(body)
+            self.headers.append(headers)
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
             self.arrivals.append(time.monotonic())
             if self._fault_rule is not None:
                 fault = self._fault_rule(index, body) or OK
@@ -176,6 +184,10 @@ class FakeJudgeServer:
                 fault = self._fault_queue.popleft() if self._fault_queue else OK
             self.served.append(fault)
             return fault
+
+    def _done(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _wait(self, seconds: float) -> None:
         if seconds > 0:
@@ -199,7 +211,7 @@ class _Handler(BaseHTTPRequestHandler):
         judge = self.server.judge
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length)
-        if not self.path.rstrip("/").endswith("/chat/completions"):
+        if self.path.split("?")[0].rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
             self._send(404, {"error": {"message": f"no route {self.path}"}})
             return
         try:
@@ -207,7 +219,13 @@ class _Handler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send(400, {"error": {"message": "request body is not JSON"}})
             return
-        fault = judge._admit(body)
+        fault = judge._admit(body, {k.lower(): v for k, v in self.headers.items()})
+        try:
+            self._reply(judge, fault, body)
+        finally:
+            judge._done()
+
+    def _reply(self, judge: FakeJudgeServer, fault: str, body: dict[str, Any]) -> None:
         judge._wait(judge.latency)
         if fault == DROP:
             self.close_connection = True  # the socket closes with no reply
