@@ -58,7 +58,12 @@ class JudgeCache:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
         self._local = threading.local()
-        self._connection()  # fail early on an unusable path
+        try:
+            self._connection()  # fail early on an unusable path
+        except (sqlite3.Error, OSError) as exc:
+            raise ValueError(
+                f"judge cache {self.path} is unusable ({exc}); delete it or pass another cache path"
+            ) from exc
 
     def __repr__(self) -> str:
         return f"JudgeCache({str(self.path)!r})"
