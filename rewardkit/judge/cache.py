@@ -19,6 +19,7 @@ never cached. A broken cache file costs a warning and cache misses, never a cras
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import logging
@@ -37,6 +38,18 @@ logger = logging.getLogger(__name__)
 CACHE_FILE = "judge.sqlite"
 _BUSY_TIMEOUT_MS = 30_000
 _SELECT_CHUNK = 500  # keys per SELECT ... IN (...), under SQLite's variable limit
+
+
+@functools.lru_cache(maxsize=256)
+def _canonical(items: tuple[tuple[str, Any], ...]) -> str:
+    """Canonical JSON of a small mapping given as sorted items (cached: it rarely changes)."""
+    return json.dumps(dict(items), sort_keys=True)
+
+
+def _feed(digest: Any, text: str, kind: str = "") -> None:
+    data = text.encode("utf-8", "surrogatepass")
+    digest.update(f"{kind}:{len(data)}:".encode())
+    digest.update(data)
 
 
 def default_cache_path() -> Path:
@@ -101,13 +114,21 @@ class JudgeCache:
 
     @staticmethod
     def key(identity: dict[str, str], request: JudgeRequest) -> str:
-        """The cache key of ``request`` sent to the backend with ``identity``."""
-        payload = json.dumps(
-            {"judge": identity, "messages": list(request.messages), "sampling": request.sampling()},
-            sort_keys=True,
-            ensure_ascii=False,
-        )
-        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
+        """The cache key of ``request`` sent to the backend with ``identity``: SHA-256 over
+        length-prefixed fields, so two different requests never share a key."""
+        digest = hashlib.sha256()
+        _feed(digest, _canonical(tuple(sorted(identity.items()))))
+        _feed(digest, _canonical(tuple(sorted(request.sampling().items()))))
+        _feed(digest, str(len(request.messages)))
+        for message in request.messages:
+            _feed(digest, str(len(message)))
+            for name in sorted(message):
+                value = message[name]
+                _feed(digest, name)
+                _feed(
+                    digest, value if isinstance(value, str) else json.dumps(value), str(type(value))
+                )
+        return digest.hexdigest()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgeReply]:
         """The cached replies among ``keys`` (missing keys are left out)."""

@@ -114,7 +114,12 @@ def _candidates(region: str, patterns) -> list[tuple[int, int, str, str]]:
 
 def _json_objects(region: str) -> list[tuple[int, dict]]:
     """(start, object) of JSON objects embedded in prose, trying the last '{' first."""
-    starts = [i for i, c in enumerate(region) if c == "{"][-_MAX_JSON_STARTS:]
+    starts: list[int] = []
+    position = region.rfind("{")
+    while position >= 0 and len(starts) < _MAX_JSON_STARTS:
+        starts.append(position)
+        position = region.rfind("{", 0, position)
+    starts.reverse()
     decoder = json.JSONDecoder()
     objects = []
     covered_until = -1

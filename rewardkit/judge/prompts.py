@@ -20,6 +20,7 @@ True
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import re
 from collections.abc import Sequence
@@ -45,14 +46,20 @@ def render(template: str, **values: str) -> str:
     >>> render("{{a}} and {{b}}", a="{{b}}", b="x")
     '{{b}} and x'
     """
-
-    def substitute(match: re.Match[str]) -> str:
-        key = match.group(1)
+    parts = _split(template)
+    out = list(parts)
+    for i in range(1, len(parts), 2):  # odd positions hold placeholder names
+        key = parts[i]
         if key not in values:
             raise KeyError(f"template placeholder {{{{{key}}}}} has no value")
-        return values[key]
+        out[i] = values[key]
+    return "".join(out)
 
-    return _PLACEHOLDER.sub(substitute, template)
+
+@functools.lru_cache(maxsize=64)
+def _split(template: str) -> tuple[str, ...]:
+    """Literal text and placeholder names, alternating (the split happens once per template)."""
+    return tuple(_PLACEHOLDER.split(template))
 
 
 def placeholders(template: str) -> set[str]:
@@ -64,6 +71,7 @@ def placeholders(template: str) -> set[str]:
     return set(_PLACEHOLDER.findall(template))
 
 
+@functools.lru_cache(maxsize=4096)  # a prompt's question and the rubric repeat across a batch
 def fence(text: str, label: str) -> str:
     """Wrap untrusted ``text`` in ``<label_CODE>...</label_CODE>`` tags it cannot close.
 
@@ -247,6 +255,7 @@ def reask_messages(messages: Sequence[dict[str, str]], reply: str) -> list[dict[
     ]
 
 
+@functools.lru_cache(maxsize=256)
 def rubric_text(rubric: Rubric) -> str:
     """The rubric as a numbered list for the judge.
 

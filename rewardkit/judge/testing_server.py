@@ -202,6 +202,7 @@ class _Server(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
+    disable_nagle_algorithm = True  # headers and body go out as separate writes
     server: _Server
 
     def log_message(self, format: str, *args: Any) -> None:  # quiet
@@ -301,7 +302,7 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = FakeJudgeServer(latency=args.latency, host=args.host, port=args.port)
     print(server.base_url, flush=True)
     try:
-        server._httpd.serve_forever()
+        server._httpd.serve_forever(poll_interval=0.05)
     except KeyboardInterrupt:
         pass
     finally:

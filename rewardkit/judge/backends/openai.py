@@ -20,6 +20,8 @@ import logging
 import math
 import os
 import random
+import ssl
+import sys
 import time
 import weakref
 from typing import Any
@@ -39,6 +41,8 @@ from rewardkit.judge.backends.base import (
 from rewardkit.judge.parse import TokenLogprob
 
 logger = logging.getLogger(__name__)
+
+_POOL_SIZE = 8  # connections per httpx client
 
 
 class OpenAIBackend(JudgeBackend):
@@ -90,6 +94,12 @@ class OpenAIBackend(JudgeBackend):
             raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
         if backoff_base < 0 or backoff_max < 0 or max_retry_after < 0:
             raise ValueError("backoff_base, backoff_max and max_retry_after must be >= 0")
+        try:
+            import httpx  # noqa: F401  (the `judge` extra; fail here, not on the first request)
+        except ModuleNotFoundError:
+            raise ImportError(
+                "the OpenAI-compatible judge backend needs httpx: pip install 'rewardkit[judge]'"
+            ) from None
         self.base_url = base_url.rstrip("/")
         self.api_key_env = api_key_env
         self.max_concurrency = max_concurrency
@@ -111,25 +121,42 @@ class OpenAIBackend(JudgeBackend):
         self.__dict__.update(state)
         self._per_loop = weakref.WeakKeyDictionary()
 
-    def _loop_state(self) -> tuple[Any, asyncio.Semaphore]:
+    def _loop_state(self) -> tuple[list[Any], asyncio.Queue]:
+        """This event loop's clients and free connection slots, made on first use."""
         loop = asyncio.get_running_loop()
         state = self._per_loop.get(loop)
         if state is None:
-            import httpx  # the `judge` extra; imported here so rewardkit imports without it
+            import httpx
 
             headers = {}
             if self.api_key_env is not None:
                 headers["Authorization"] = f"Bearer {os.environ.get(self.api_key_env, '')}"
-            client = httpx.AsyncClient(
-                base_url=self.base_url,
-                headers=headers,
-                timeout=httpx.Timeout(self.timeout),
-                limits=httpx.Limits(
-                    max_connections=self.max_concurrency,
-                    max_keepalive_connections=self.max_concurrency,
-                ),
-            )
-            state = (client, asyncio.Semaphore(self.max_concurrency))
+            # httpcore's pool scans every connection for every request it places, so one
+            # pool of 64 connections spends more CPU than the requests take; several small
+            # pools keep that scan short. Slot k always uses client k // _POOL_SIZE.
+            n_clients = math.ceil(self.max_concurrency / _POOL_SIZE)
+            # One TLS context for all clients (each would load the CA bundle); none for http.
+            tls: Any = False
+            if self.base_url.startswith("https://"):
+                import certifi  # an httpx dependency
+
+                tls = ssl.create_default_context(cafile=certifi.where())
+            clients = [
+                httpx.AsyncClient(
+                    base_url=self.base_url,
+                    headers=headers,
+                    verify=tls,
+                    timeout=httpx.Timeout(self.timeout),
+                    limits=httpx.Limits(
+                        max_connections=_POOL_SIZE, max_keepalive_connections=_POOL_SIZE
+                    ),
+                )
+                for _ in range(n_clients)
+            ]
+            slots: asyncio.Queue = asyncio.Queue()
+            for slot in range(self.max_concurrency):
+                slots.put_nowait(slot)
+            state = (clients, slots)
             self._per_loop[loop] = state
         return state
 
@@ -137,7 +164,8 @@ class OpenAIBackend(JudgeBackend):
         loop = asyncio.get_running_loop()
         state = self._per_loop.pop(loop, None)
         if state is not None:
-            await state[0].aclose()
+            for client in state[0]:
+                await client.aclose()
 
     def _body(self, request: JudgeRequest) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -157,16 +185,18 @@ class OpenAIBackend(JudgeBackend):
     async def complete(self, request: JudgeRequest) -> Outcome:
         import httpx
 
-        client, semaphore = self._loop_state()
+        clients, slots = self._loop_state()
         body = self._body(request)
         failure = JudgeFailure(JUDGE_UNAVAILABLE, "no attempt made", 0)
         for attempt in range(self.max_retries + 1):
             retry_after: float | None = None
-            async with semaphore:
+            slot = await slots.get()
+            try:
                 self.usage.add(requests=1, retries=int(attempt > 0))
                 try:
-                    response = await asyncio.wait_for(
-                        client.post("/chat/completions", json=body), self.timeout
+                    client = clients[slot // _POOL_SIZE]
+                    response = await _within(
+                        self.timeout, client.post("/chat/completions", json=body)
                     )
                 except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
                     failure = JudgeFailure(
@@ -200,6 +230,8 @@ class OpenAIBackend(JudgeBackend):
                         return JudgeFailure(
                             JUDGE_REJECTED, f"HTTP {status}: {response.text[:300]}", attempt + 1
                         )
+            finally:
+                slots.put_nowait(slot)
             if attempt < self.max_retries:
                 await asyncio.sleep(self._backoff(attempt, retry_after))
         self.usage.add(failures=1)
@@ -216,6 +248,14 @@ class OpenAIBackend(JudgeBackend):
         # Full jitter: sleep ~ U(0, min(cap, base * 2^k)) (Brooker, "Exponential Backoff
         # and Jitter", AWS Architecture Blog, 2015).
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+
+
+async def _within(seconds: float, awaitable: Any) -> Any:
+    """``await awaitable``, raising ``TimeoutError`` after ``seconds`` in all."""
+    if sys.version_info >= (3, 11):  # no extra task per request
+        async with asyncio.timeout(seconds):
+            return await awaitable
+    return await asyncio.wait_for(awaitable, seconds)
 
 
 def _retry_after(value: str | None) -> float | None:
