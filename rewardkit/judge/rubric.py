@@ -29,7 +29,7 @@ CATEGORIES = ("essential", "important", "optional", "pitfall")
 # weights essential criteria highest and gives pitfalls a negative weight.
 DEFAULT_WEIGHTS = {"essential": 5.0, "important": 3.0, "optional": 1.0, "pitfall": -2.0}
 
-_CRITERION_KEYS = ("text", "category", "weight", "reference", "name")
+_CRITERION_KEYS = ("text", "category", "weight", "reference")
 _RUBRIC_KEYS = ("name", "criteria", "scale", "description")
 
 
@@ -52,7 +52,6 @@ class Criterion:
     category: str = "important"
     weight: float | None = None
     reference: str | None = None
-    name: str | None = None
 
     def __post_init__(self) -> None:
         if not isinstance(self.text, str) or not self.text.strip():
