@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import gc
 import json
 import math
 import os
@@ -93,6 +94,7 @@ def judge_once(url: str, cache: Path, concurrency: int, prompts, completions):
         finally:
             await reward.backend.aclose()
 
+    gc.collect()  # start each timed run with no garbage from the last one (as timeit does)
     cpu = time.process_time()
     start = time.perf_counter()
     values = asyncio.run(run())

@@ -262,7 +262,7 @@ def rubric_text(rubric: Rubric) -> str:
     >>> print(rubric_text(Rubric([Criterion("Correct", category="essential")])))
     1. [essential, 5] Correct
     """
-    lines = []
+    lines = [f"Goal: {rubric.description}"] if rubric.description else []
     for i, c in enumerate(rubric.criteria, 1):
         weight = f"{c.weight:g}"
         line = f"{i}. [{c.category}, {weight}] {c.text}"

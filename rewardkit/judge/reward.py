@@ -186,6 +186,11 @@ class RubricJudgeReward(Reward):
     def backend(self) -> JudgeBackend:
         return self.client.backend
 
+    async def aclose(self) -> None:
+        """Close the judge connections held for the running event loop (they are kept
+        between calls so a trainer's loop reuses them)."""
+        await self.backend.aclose()
+
     async def __call__(
         self,
         prompts: Sequence[Any] | None = None,
@@ -236,7 +241,7 @@ class RubricJudgeReward(Reward):
             try:
                 return await self.ascore_samples(samples)
             finally:
-                await self.backend.aclose()
+                await self.aclose()
 
         return run_sync(score_and_close)
 
@@ -246,13 +251,13 @@ class RubricJudgeReward(Reward):
         results: list[RewardResult | None] = [None] * len(samples)
         requests: list[JudgeRequest] = []
         owners: list[int] = []
-        rubrics: list[Rubric | None] = []
+        rubrics: dict[int, Rubric] = {}
         for i, sample in enumerate(samples):
             rubric = self._rubric_for(sample)
-            rubrics.append(rubric if isinstance(rubric, Rubric) else None)
             if not isinstance(rubric, Rubric):
                 results[i] = RewardResult(None, INVALID_RUBRIC, {"error": rubric})
                 continue
+            rubrics[i] = rubric
             question, response, reference = self._texts(sample)
             if self.mode == "explicit":
                 for criterion in rubric.criteria:
@@ -279,7 +284,7 @@ class RubricJudgeReward(Reward):
             results[i] = self._combine(rubrics[i], sample_answers)
         return [r if r is not None else RewardResult(None, INTERNAL_ERROR) for r in results]
 
-    def _combine(self, rubric: Rubric | None, answers: list[Answer]) -> RewardResult:
+    def _combine(self, rubric: Rubric, answers: list[Answer]) -> RewardResult:
         verdicts = [a.parsed for a in answers]
         details: dict[str, Any] = {
             "verdict": " ".join("-" if v is None else f"{v:g}" for v in verdicts),
@@ -291,8 +296,8 @@ class RubricJudgeReward(Reward):
             details["error"] = failures[0].failure.detail
             return RewardResult(None, failures[0].reason, details)
         unparsed = [a for a in answers if a.parsed is None]
-        if unparsed or rubric is None:
-            details["parse_reason"] = unparsed[0].reason if unparsed else "no rubric"
+        if unparsed:
+            details["parse_reason"] = unparsed[0].reason
             return RewardResult(None, UNPARSEABLE_VERDICT, details)
         if self.mode == "explicit":
             return RewardResult(rubric.explicit_score(verdicts), OK, details)

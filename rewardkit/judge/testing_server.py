@@ -26,13 +26,15 @@ first step containing "wrong". Pass ``responder`` to script your own.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import re
+import socket
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Sequence
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http import HTTPStatus
 from typing import Any
 
 OK = "ok"
@@ -94,7 +96,8 @@ def toy_judge(body: dict[str, Any]) -> str:
 
 
 class FakeJudgeServer:
-    """A threaded HTTP server on ``host``:``port`` (0: any free port); a context manager.
+    """A raw HTTP/1.1 server (asyncio, keep-alive) on ``host``:``port`` (0: any free port),
+    run on a background thread; a context manager.
 
     Args:
         responder: ``responder(request_body) -> str`` (the reply text) or a dict with
@@ -128,35 +131,38 @@ class FakeJudgeServer:
         self._fault_rule = faults if callable(faults) else None
         self._fault_queue = deque(faults or ()) if not callable(faults) else deque()
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
         self.requests: list[dict[str, Any]] = []  # bodies, in arrival order
         self.arrivals: list[float] = []  # time.monotonic() of each arrival
         self.served: list[str] = []  # the fault (or "ok") each request got
-        self.headers: list[dict[str, str]] = []  # request headers, in arrival order
+        self.headers: list[dict[str, str]] = []  # request headers (lower-case names)
         self.in_flight = 0
         self.max_in_flight = 0  # the most requests handled at once
-        self._httpd = _Server((host, port), _Handler)
-        self._httpd.judge = self
+        # Bound now, so the address is known before the server runs.
+        self._socket = socket.create_server((host, port), backlog=1024)
+        self._loop: asyncio.AbstractEventLoop | None = None
         self._thread: threading.Thread | None = None
+        self._connections: set[asyncio.Task] = set()
 
     @property
     def base_url(self) -> str:
-        host, port = self._httpd.server_address[:2]
+        host, port = self._socket.getsockname()[:2]
         return f"http://{host}:{port}/v1"
 
     def start(self) -> FakeJudgeServer:
-        self._thread = threading.Thread(
-            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
-        )
+        """Serve on a daemon thread; returns once the server accepts connections."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
         self._thread.start()
+        ready.wait(10)
         return self
 
     def stop(self) -> None:
-        self._stopping.set()  # wakes handlers sleeping in `slow` and `latency`
-        self._httpd.shutdown()
-        self._httpd.server_close()
+        """Close every connection (waking sleeping replies) and the listening socket."""
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
         if self._thread is not None:
             self._thread.join(timeout=5)
+        self._socket.close()
 
     def __enter__(self) -> FakeJudgeServer:  # noqa: PYI034 (Self needs Python 3.11)
         return self.start()
@@ -170,14 +176,88 @@ class FakeJudgeServer:
         with self._lock:
             return len(self.requests)
 
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until interrupted."""
+        self._run(threading.Event())
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        server = loop.run_until_complete(asyncio.start_server(self._connection, sock=self._socket))
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._close(server))
+            loop.close()
+
+    async def _close(self, server: asyncio.AbstractServer) -> None:
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Serve one request; whether the connection stays open."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split()
+        if len(parts) != 3:
+            _write(writer, 400, {"error": {"message": "bad request line"}})
+            return False
+        method, path, version = parts
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip().lower()] = value.strip()
+        raw = await reader.readexactly(int(headers.get("content-length") or 0))
+        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        if method != "POST" or path.split("?")[0].rstrip("/") not in _ROUTES:
+            _write(writer, 404, {"error": {"message": f"no route {method} {path}"}})
+            return keep_alive
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            _write(writer, 400, {"error": {"message": "request body is not JSON"}})
+            return keep_alive
+        fault = self._admit(body, headers)
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            if fault == DROP:
+                return False  # the connection closes with no reply
+            if fault == SLOW:
+                await asyncio.sleep(self.slow_seconds)
+            _write(writer, *self._reply(fault, body))
+            await writer.drain()
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return keep_alive
+
     def _admit(self, body: dict[str, Any], headers: dict[str, str]) -> str:
         with self._lock:
             index = len(self.requests)
             self.requests.append(body)
             self.headers.append(headers)
+            self.arrivals.append(time.monotonic())
             self.in_flight += 1
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
-            self.arrivals.append(time.monotonic())
             if self._fault_rule is not None:
                 fault = self._fault_rule(index, body) or OK
             else:
@@ -185,68 +265,19 @@ class FakeJudgeServer:
             self.served.append(fault)
             return fault
 
-    def _done(self) -> None:
-        with self._lock:
-            self.in_flight -= 1
-
-    def _wait(self, seconds: float) -> None:
-        if seconds > 0:
-            self._stopping.wait(seconds)
-
-
-class _Server(ThreadingHTTPServer):
-    daemon_threads = True
-    request_queue_size = 512  # many clients connect at once; a short backlog drops SYNs
-    judge: FakeJudgeServer
-
-
-class _Handler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keep-alive, as real servers do
-    disable_nagle_algorithm = True  # headers and body go out as separate writes
-    server: _Server
-
-    def log_message(self, format: str, *args: Any) -> None:  # quiet
-        return
-
-    def do_POST(self) -> None:
-        judge = self.server.judge
-        length = int(self.headers.get("Content-Length") or 0)
-        raw = self.rfile.read(length)
-        if self.path.split("?")[0].rstrip("/") not in ("/v1/chat/completions", "/chat/completions"):
-            self._send(404, {"error": {"message": f"no route {self.path}"}})
-            return
-        try:
-            body = json.loads(raw)
-        except json.JSONDecodeError:
-            self._send(400, {"error": {"message": "request body is not JSON"}})
-            return
-        fault = judge._admit(body, {k.lower(): v for k, v in self.headers.items()})
-        try:
-            self._reply(judge, fault, body)
-        finally:
-            judge._done()
-
-    def _reply(self, judge: FakeJudgeServer, fault: str, body: dict[str, Any]) -> None:
-        judge._wait(judge.latency)
-        if fault == DROP:
-            self.close_connection = True  # the socket closes with no reply
-            return
+    def _reply(self, fault: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """(status, payload, extra headers) for a request given its fault."""
         if fault == RATE_LIMIT:
-            self._send(
+            return (
                 429,
                 {"error": {"message": "rate limited"}},
-                {"Retry-After": f"{judge.retry_after:g}"},
+                {"Retry-After": f"{self.retry_after:g}"},
             )
-            return
         if fault == SERVER_ERROR:
-            self._send(500, {"error": {"message": "internal error"}})
-            return
+            return 500, {"error": {"message": "internal error"}}, {}
         if fault == MALFORMED:
-            self._send_raw(200, b'{"choices": [{"message": {"content": "Verdict: YE')
-            return
-        if fault == SLOW:
-            judge._wait(judge.slow_seconds)
-        reply = judge.responder(body)
+            return 200, b'{"choices": [{"message": {"content": "Verdict: YE', {}
+        reply = self.responder(body)
         if isinstance(reply, str):
             reply = {"content": reply}
         prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
@@ -257,39 +288,42 @@ class _Handler(BaseHTTPRequestHandler):
         }
         if reply.get("logprobs") is not None:
             choice["logprobs"] = {"content": reply["logprobs"]}
-        self._send(
+        # ~4 characters a token, as a stand-in for a tokenizer
+        prompt_tokens = prompt_chars // 4 + 1
+        completion_tokens = len(reply["content"]) // 4 + 1
+        return (
             200,
             {
-                "id": f"chatcmpl-{len(judge.requests)}",
+                "id": f"chatcmpl-{self.count}",
                 "object": "chat.completion",
                 "created": int(time.time()),
                 "model": body.get("model", "fake-judge"),
                 "choices": [choice],
-                # ~4 characters a token, as a stand-in for a tokenizer
                 "usage": {
-                    "prompt_tokens": prompt_chars // 4 + 1,
-                    "completion_tokens": len(reply["content"]) // 4 + 1,
-                    "total_tokens": prompt_chars // 4 + len(reply["content"]) // 4 + 2,
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
                 },
             },
+            {},
         )
 
-    def _send(
-        self, status: int, payload: dict[str, Any], headers: dict[str, str] | None = None
-    ) -> None:
-        self._send_raw(status, json.dumps(payload).encode(), headers)
 
-    def _send_raw(self, status: int, data: bytes, headers: dict[str, str] | None = None) -> None:
-        try:
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            for key, value in (headers or {}).items():
-                self.send_header(key, value)
-            self.end_headers()
-            self.wfile.write(data)
-        except (BrokenPipeError, ConnectionResetError):  # the client gave up (timeout)
-            self.close_connection = True
+_ROUTES = ("/v1/chat/completions", "/chat/completions")
+
+
+def _write(
+    writer: asyncio.StreamWriter, status: int, payload: Any, headers: dict[str, str] | None = None
+) -> None:
+    """One HTTP/1.1 response in a single write (headers and body in one segment)."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
@@ -302,11 +336,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     server = FakeJudgeServer(latency=args.latency, host=args.host, port=args.port)
     print(server.base_url, flush=True)
     try:
-        server._httpd.serve_forever(poll_interval=0.05)
+        server.serve_forever()
     except KeyboardInterrupt:
         pass
-    finally:
-        server._httpd.server_close()
 
 
 if __name__ == "__main__":

@@ -139,7 +139,14 @@ def test_the_async_reward_is_seen_as_async_by_trl_and_the_sync_one_is_not(serve)
     assert not is_async_callable(sync_reward)
     assert async_reward.__name__ == "rubric_judge"
     completions = ["12 by multiplication", "no"]
-    from_async = asyncio.run(async_reward(prompts=["q", "q"], completions=completions))
+
+    async def call():
+        try:
+            return await async_reward(prompts=["q", "q"], completions=completions)
+        finally:
+            await async_reward.aclose()
+
+    from_async = asyncio.run(call())
     assert from_async == sync_reward(prompts=["q", "q"], completions=completions)
     assert [r.value for r in async_reward.score(prompts=["q", "q"], completions=completions)] == (
         from_async
@@ -156,7 +163,10 @@ def test_many_concurrent_calls_share_one_event_loop(serve):
         calls = [
             reward(prompts=["q"] * 4, completions=[f"c{i}{j}" for j in range(4)]) for i in range(4)
         ]
-        return await asyncio.gather(*calls)
+        try:
+            return await asyncio.gather(*calls)
+        finally:
+            await reward.aclose()
 
     results = asyncio.run(together())
     assert [len(r) for r in results] == [4, 4, 4, 4]
@@ -279,3 +289,30 @@ def test_configuration_errors_raise_at_construction(options, error, message):
     options = {"rubric": RUBRIC, "model": "m", "base_url": "http://127.0.0.1:1/v1", **options}
     with pytest.raises(error, match=message):
         RubricJudgeReward(**options)
+
+
+def test_explicit_geval_uses_the_probability_of_yes(serve):
+    def responder(body):
+        top = [
+            {"token": " YES", "logprob": math.log(0.8)},
+            {"token": " NO", "logprob": math.log(0.2)},
+        ]
+        return {
+            "content": "Verdict: YES",
+            "logprobs": [
+                {"token": "Verdict:", "logprob": 0.0, "top_logprobs": []},
+                {"token": " YES", "logprob": math.log(0.8), "top_logprobs": top},
+            ],
+        }
+
+    reward = _reward(serve(responder=responder), [RUBRIC[0]], use_logprobs=True)
+    assert reward(prompts=["q"], completions=["a"]) == [pytest.approx(0.8)]
+
+
+def test_the_rubric_description_reaches_the_judge(serve):
+    server = serve(responder=lambda body: "Rating: [[5]]")
+    rubric = Rubric.from_dict({"criteria": RUBRIC, "description": "Grade the proof's rigour"})
+    _reward(server, rubric, mode="implicit")(prompts=["q"], completions=["a"])
+    assert fenced_blocks(_user(server.requests[0]))["rubric"][0].startswith(
+        "Goal: Grade the proof's rigour\n1. [essential, 5]"
+    )

@@ -39,14 +39,27 @@ def _call(reward, **columns):
     metrics: dict[str, float] = {}
 
     async def go():
-        return await reward(
-            prompts=PROMPTS,
-            completions=COMPLETIONS,
-            log_metric=lambda key, value: metrics.__setitem__(key, value),
-            **columns,
-        )
+        try:
+            return await reward(
+                prompts=PROMPTS,
+                completions=COMPLETIONS,
+                log_metric=lambda key, value: metrics.__setitem__(key, value),
+                **columns,
+            )
+        finally:
+            await reward.aclose()
 
     return asyncio.run(go()), metrics
+
+
+def _run(reward, awaitable):
+    async def go():
+        try:
+            return await awaitable
+        finally:
+            await reward.aclose()
+
+    return asyncio.run(go())
 
 
 @pytest.mark.parametrize("mode", ["explicit", "implicit", "group"])
@@ -86,7 +99,7 @@ def test_random_faults_with_latency_keep_every_slot_accounted_for(serve):
     reward = _reward(server, max_retries=0, max_concurrency=8)
     prompts = [f"Question {i // 4}" for i in range(32)]
     completions = [f"answer {i} is 12 with multiplication" for i in range(32)]
-    results = asyncio.run(reward.ascore(prompts=prompts, completions=completions))
+    results = _run(reward, reward.ascore(prompts=prompts, completions=completions))
     assert len(results) == 32
     reasons = {r.reason for r in results}
     assert "ok" in reasons and len(reasons) > 2
@@ -132,5 +145,5 @@ def test_a_broken_backend_is_an_internal_error_not_an_exception(serve):
 
 def test_mismatched_columns_do_not_raise_into_the_trainer(serve):
     reward = _reward(serve())
-    values = asyncio.run(reward(prompts=PROMPTS[:2], completions=COMPLETIONS))
+    values = _run(reward, reward(prompts=PROMPTS[:2], completions=COMPLETIONS))
     assert values == [None] * 4
