@@ -225,3 +225,14 @@ def test_one_backend_serves_several_event_loops(serve):
     for _ in range(3):  # each asyncio.run is a new loop, with its own client
         assert isinstance(_complete(backend, [REQUEST])[0], JudgeReply)
     assert server.count == 3
+
+
+def test_a_reasoning_parsers_split_is_kept_and_an_unfinished_thought_is_no_verdict():
+    from rewardkit.judge.backends.openai import _read_reply
+
+    both = b'{"choices": [{"message": {"content": "Rating: [[6]]", "reasoning_content": "[[2]]"}}]}'
+    assert _read_reply(both).text == "<think>[[2]]</think>Rating: [[6]]"
+    unfinished = _read_reply(b'{"choices": [{"message": {"content": null, "reasoning": "[[3]]"}}]}')
+    assert unfinished.text == "<think>[[3]]"  # parses as unclosed_think, not as a 3
+    assert "no message content" in _read_reply(b'{"choices": [{"message": {"content": null}}]}')
+    assert "malformed" in _read_reply(b'{"choices": []}')

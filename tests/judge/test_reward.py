@@ -316,3 +316,10 @@ def test_the_rubric_description_reaches_the_judge(serve):
     assert fenced_blocks(_user(server.requests[0]))["rubric"][0].startswith(
         "Goal: Grade the proof's rigour\n1. [essential, 5]"
     )
+
+
+def test_lone_surrogates_from_a_bad_decode_are_still_judged(serve):
+    server = serve(responder=lambda body: "Rating: [[10]]")
+    reward = _reward(server, mode="implicit")
+    assert reward(prompts=["q\udc80"], completions=["broken \ud800 text"]) == [1.0]
+    assert fenced_blocks(_user(server.requests[0]))["response"] == ["broken ? text"]

@@ -222,7 +222,7 @@ class OpenAIBackend(JudgeBackend):
                     elif status == 429:
                         retry_after = _retry_after(response.headers.get("retry-after"))
                         failure = JudgeFailure(RATE_LIMITED, "HTTP 429", attempt + 1)
-                    elif status >= 500:
+                    elif status >= 500 or status == 408:  # 408: the server gave up waiting
                         retry_after = _retry_after(response.headers.get("retry-after"))
                         failure = JudgeFailure(JUDGE_UNAVAILABLE, f"HTTP {status}", attempt + 1)
                     else:  # 4xx: the request itself is wrong; retrying cannot help
@@ -283,32 +283,38 @@ def _read_reply(content: bytes) -> JudgeReply | str:
         choice = data["choices"][0]
         message = choice["message"]
         text = message.get("content")
+        reasoning = message.get("reasoning_content") or message.get("reasoning")
+        if not isinstance(reasoning, str):
+            reasoning = ""
+        if text is None and reasoning:  # a thinking judge that ran out of tokens
+            return JudgeReply(f"<think>{reasoning}", *_usage_and_logprobs(data, choice))
         if text is None:
             return "the reply has no message content"
         if not isinstance(text, str):
             return f"message content is {type(text).__name__}, not text"
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
-        if isinstance(reasoning, str) and reasoning and "</think>" not in text:
+        if reasoning and "</think>" not in text:
             text = f"<think>{reasoning}</think>{text}"  # keep a reasoning parser's split visible
-        usage = data.get("usage") or {}
-        logprobs = None
-        content_logprobs = (choice.get("logprobs") or {}).get("content")
-        if content_logprobs:
-            logprobs = tuple(
-                TokenLogprob(
-                    str(t["token"]),
-                    float(t["logprob"]),
-                    tuple(
-                        (str(x["token"]), float(x["logprob"])) for x in t.get("top_logprobs") or ()
-                    ),
-                )
-                for t in content_logprobs
-            )
-        return JudgeReply(
-            text=text,
-            logprobs=logprobs,
-            prompt_tokens=int(usage.get("prompt_tokens") or 0),
-            completion_tokens=int(usage.get("completion_tokens") or 0),
-        )
+        return JudgeReply(text, *_usage_and_logprobs(data, choice))
     except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
         return f"malformed reply body ({type(exc).__name__}: {str(exc)[:200]})"
+
+
+def _usage_and_logprobs(data: dict, choice: dict) -> tuple[tuple | None, int, int]:
+    """(token log-probabilities or None, prompt tokens, completion tokens) of a reply."""
+    usage = data.get("usage") or {}
+    logprobs = None
+    content_logprobs = (choice.get("logprobs") or {}).get("content")
+    if content_logprobs:
+        logprobs = tuple(
+            TokenLogprob(
+                str(t["token"]),
+                float(t["logprob"]),
+                tuple((str(x["token"]), float(x["logprob"])) for x in t.get("top_logprobs") or ()),
+            )
+            for t in content_logprobs
+        )
+    return (
+        logprobs,
+        int(usage.get("prompt_tokens") or 0),
+        int(usage.get("completion_tokens") or 0),
+    )
