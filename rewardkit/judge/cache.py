@@ -46,12 +46,6 @@ def _canonical(items: tuple[tuple[str, Any], ...]) -> str:
     return json.dumps(dict(items), sort_keys=True)
 
 
-def _feed(digest: Any, text: str, kind: str = "") -> None:
-    data = text.encode("utf-8", "surrogatepass")
-    digest.update(f"{kind}:{len(data)}:".encode())
-    digest.update(data)
-
-
 def default_cache_path() -> Path:
     """Where the judge cache lives unless told otherwise.
 
@@ -116,19 +110,18 @@ class JudgeCache:
     def key(identity: dict[str, str], request: JudgeRequest) -> str:
         """The cache key of ``request`` sent to the backend with ``identity``: SHA-256 over
         length-prefixed fields, so two different requests never share a key."""
-        digest = hashlib.sha256()
-        _feed(digest, _canonical(tuple(sorted(identity.items()))))
-        _feed(digest, _canonical(tuple(sorted(request.sampling().items()))))
-        _feed(digest, str(len(request.messages)))
+        fields = [
+            _canonical(tuple(sorted(identity.items()))),
+            _canonical(tuple(sorted(request.sampling().items()))),
+        ]
         for message in request.messages:
-            _feed(digest, str(len(message)))
+            fields.append(f"message with {len(message)} fields")
             for name in sorted(message):
                 value = message[name]
-                _feed(digest, name)
-                _feed(
-                    digest, value if isinstance(value, str) else json.dumps(value), str(type(value))
-                )
-        return digest.hexdigest()
+                fields.append(name)
+                fields.append("s" + value if isinstance(value, str) else "j" + json.dumps(value))
+        payload = "".join(f"{len(field)}:{field}" for field in fields)
+        return hashlib.sha256(payload.encode("utf-8", "surrogatepass")).hexdigest()
 
     def get_many(self, keys: Iterable[str]) -> dict[str, JudgeReply]:
         """The cached replies among ``keys`` (missing keys are left out)."""
