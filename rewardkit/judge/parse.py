@@ -63,6 +63,10 @@ _YES_NO_PATTERNS = (
 )
 _YES_NO_KEYS = ("verdict", "satisfied", "met", "meets", "answer", "result", "pass")
 
+# The lines the prompts ask for, at the very end of a reply.
+_FINAL_RATING = re.compile(r"Rating: \[\[(\d{1,4})\]\]\s*\Z")
+_FINAL_YES_NO = re.compile(r"Verdict: (YES|NO|Yes|No|yes|no)\s*\Z")
+
 _MAX_JSON_STARTS = 64  # only the last few '{' are tried: judge output can be long
 
 
@@ -173,6 +177,14 @@ def parse_rating(reply: str, low: float, high: float) -> ParsedVerdict:
     if located is None:
         return ParsedVerdict(None, UNCLOSED_THINK)
     region, offset = located
+    # Fast path: the instructed last line; nothing can come after it, so it is the verdict.
+    final = _FINAL_RATING.search(region, max(0, len(region) - 64))
+    if final is not None:
+        value = float(final.group(1))
+        span = (offset + final.start(1), offset + final.end(1))
+        if low <= value <= high:
+            return ParsedVerdict(value, OK, "double_brackets", span)
+        return ParsedVerdict(None, OUT_OF_RANGE, "double_brackets", span)
     candidates: list[tuple[int, int, str, object]] = list(_candidates(region, _RATING_PATTERNS))
     candidates += [
         c for c in _json_candidates(region, _RATING_KEYS) if _as_number(c[3]) is not None
@@ -206,6 +218,12 @@ def parse_yes_no(reply: str) -> ParsedVerdict:
     if located is None:
         return ParsedVerdict(None, UNCLOSED_THINK)
     region, offset = located
+    final = _FINAL_YES_NO.search(region, max(0, len(region) - 32))
+    if final is not None:  # fast path, as in parse_rating
+        value = 1.0 if final.group(1).upper() == "YES" else 0.0
+        return ParsedVerdict(
+            value, OK, "verdict_line", (offset + final.start(1), offset + final.end(1))
+        )
     candidates: list[tuple[int, int, str, object]] = list(_candidates(region, _YES_NO_PATTERNS))
     candidates += _json_candidates(region, _YES_NO_KEYS)
     for box in all_boxed(region):

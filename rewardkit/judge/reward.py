@@ -13,7 +13,9 @@ Three modes:
 - ``implicit``: one Likert rating of the whole rubric, normalised to [0, 1];
 - ``group``: the group-relative option: the completions of one prompt (consecutive rows
   with the same prompt, ``num_generations`` at most) are judged together and ranked;
-  the best gets 1.0, the worst 0.0, evenly spaced between.
+  the best gets 1.0, the worst 0.0, evenly spaced between. The group's first row gives
+  the rubric. When a trainer spreads one prompt's completions over several processes,
+  each process ranks the ones it holds.
 
 A completion the judge cannot score gets ``None`` (TRL skips it) and a reason:
 ``judge_unavailable``, ``timeout``, ``rate_limited``, ``bad_judge_reply``,

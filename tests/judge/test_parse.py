@@ -173,3 +173,17 @@ def test_huge_replies_parse_quickly():
     start = time.perf_counter()
     assert parse_rating(reply, 1, 10).value == 6.0
     assert time.perf_counter() - start < 2.0
+
+
+@pytest.mark.parametrize(
+    ("reply", "value"),
+    [
+        ('{"score": 9} but finally\nRating: [[3]]', 3.0),  # the instructed last line
+        ('Rating: [[3]]\n{"score": 9}', 9.0),  # something after it: the general path
+        ("Rating: [[3]]\n\n", 3.0),
+        ("Verdict: NO\n[RESULT] YES", 1.0),
+    ],
+)
+def test_the_last_verdict_wins_with_or_without_the_fast_path(reply, value):
+    parse = parse_yes_no if "Verdict" in reply else lambda r: parse_rating(r, 1, 10)
+    assert parse(reply).value == value
