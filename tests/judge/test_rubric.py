@@ -182,3 +182,16 @@ def test_json_strings_load_and_bad_json_strings_fail():
 def test_unicode_criteria_survive():
     rubric = Rubric.from_dict([{"text": "Gives π ≈ 3.14159 — correctly", "category": "essential"}])
     assert rubric.criteria[0].text.startswith("Gives π")
+
+
+def test_toml_without_a_toml_parser_says_what_to_install(tmp_path, monkeypatch):
+    import sys
+
+    monkeypatch.setitem(sys.modules, "tomllib", None)  # as on Python 3.10 ...
+    monkeypatch.setitem(sys.modules, "tomli", None)  # ... without tomli
+    path = tmp_path / "rubric.toml"
+    path.write_text(TOML, encoding="utf-8")
+    with pytest.raises(
+        RubricError, match=r"needs the 'tomli' package: pip install 'rewardkit\[judge\]'"
+    ):
+        Rubric.from_file(path)
