@@ -79,12 +79,18 @@ def fence(text: str, label: str) -> str:
     astronomically unlikely case the text holds the tag), so the same text always gets the
     same fence and prompts stay cacheable.
 
+    Lone surrogates (left by a bad decode) become ``?`` so the prompt can be sent as UTF-8.
+
     >>> fence("hi", "response").startswith("<response_")
     True
     """
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        text = text.encode("utf-8", "replace").decode("utf-8")
     salt = 0
     while True:
-        digest = hashlib.sha256(f"{salt}:{label}:{text}".encode("utf-8", "surrogatepass"))
+        digest = hashlib.sha256(f"{salt}:{label}:{text}".encode())
         tag = f"{label}_{digest.hexdigest()[:16]}"
         if tag not in text:
             return f"<{tag}>\n{text}\n</{tag}>"

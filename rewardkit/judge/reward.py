@@ -398,15 +398,15 @@ class RubricJudgeReward(Reward):
 
     def _texts(self, sample: Sample) -> tuple[str, str, str | None]:
         """(question, response cut to size, reference or None) of a sample."""
-        response = _valid_unicode(sample.text)
+        response = sample.text
         if len(response) > self.max_response_chars:
             cut = len(response) - self.max_response_chars
             response = f"{response[: self.max_response_chars]}\n[... {cut} more characters cut ...]"
         reference = None
         if self.reference_column is not None:
             value = sample.columns.get(self.reference_column)
-            reference = None if value is None else _valid_unicode(str(value))
-        return _valid_unicode(prompt_text(sample.prompt)), response, reference
+            reference = None if value is None else str(value)
+        return prompt_text(sample.prompt), response, reference
 
     def _groups(self, samples: Sequence[Sample]) -> list[list[int]]:
         """Runs of consecutive samples with the same prompt, ``num_generations`` at most."""
@@ -489,15 +489,6 @@ def prompt_text(prompt: Any) -> str:
         if users:
             return completion_text(users[-1])
     return completion_text(prompt)
-
-
-def _valid_unicode(text: str) -> str:
-    """``text`` with lone surrogates (from a bad decode) replaced, so it can be sent as UTF-8."""
-    try:
-        text.encode("utf-8")
-    except UnicodeEncodeError:
-        return text.encode("utf-8", "replace").decode("utf-8")
-    return text
 
 
 def _prompt_key(prompt: Any) -> str:
