@@ -110,7 +110,7 @@ def sequential_baseline(url: str, prompts, completions) -> float:
     templates, rubric = PromptTemplates(), Rubric.from_dict(RUBRIC)
     start = time.perf_counter()
     with httpx.Client(base_url=url, timeout=30) as client:
-        for prompt, completion in zip(prompts, completions):
+        for prompt, completion in zip(prompts, completions, strict=True):
             messages = templates.likert_messages(prompt, completion, rubric)
             body = {"model": "fake-judge", "messages": messages, "temperature": 0.0}
             client.post("/chat/completions", json=body).raise_for_status()
@@ -168,7 +168,8 @@ def main() -> None:
     sequential = per_request * args.n
     print(
         f"naive sequential loop (httpx.Client, one request at a time; timed on "
-        f"{args.sequential_n}, scaled to {args.n}): {sequential:.1f} s = {sequential / ideal:.1f}x ideal"
+        f"{args.sequential_n}, scaled to {args.n}): {sequential:.1f} s "
+        f"= {sequential / ideal:.1f}x ideal"
     )
     (c_wall, _, cold_values, _), (_, _, warm_values, w_m) = runs[-1]
     print(
@@ -179,7 +180,8 @@ def main() -> None:
     print(f"median cold / ideal = {cold_median / ideal:.3f} (target <= 1.2): {verdict}")
     verdict = "PASS" if cold_median >= 100 * warm_median else "FAIL"
     print(
-        f"median cold / median cached = {cold_median / warm_median:.0f}x (target >= 100x): {verdict}"
+        f"median cold / median cached = {cold_median / warm_median:.0f}x "
+        f"(target >= 100x): {verdict}"
     )
 
 

@@ -11,7 +11,8 @@ never cached. A broken cache file costs a warning and cache misses, never a cras
 >>> import tempfile, os
 >>> from rewardkit.judge.backends.base import JudgeReply, JudgeRequest
 >>> cache = JudgeCache(os.path.join(tempfile.mkdtemp(), "judge.sqlite"))
->>> key = cache.key({"backend": "openai", "model": "m"}, JudgeRequest(({"role": "user", "content": "hi"},)))
+>>> request = JudgeRequest(({"role": "user", "content": "hi"},))
+>>> key = cache.key({"backend": "openai", "model": "m"}, request)
 >>> cache.put(key, JudgeReply("Rating: [[7]]"))
 >>> cache.get_many([key])[key].text
 'Rating: [[7]]'

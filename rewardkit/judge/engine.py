@@ -16,9 +16,8 @@ from __future__ import annotations
 import asyncio
 import concurrent.futures
 from collections.abc import Awaitable, Callable, Sequence
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import Any, NamedTuple, TypeVar
 
 from rewardkit.judge.backends.base import JudgeBackend, JudgeFailure, JudgeReply, JudgeRequest
 from rewardkit.judge.cache import JudgeCache
@@ -27,13 +26,12 @@ from rewardkit.judge.prompts import reask_messages
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
-class Answer(Generic[T]):
+class Answer(NamedTuple):
     """What came of one request: the ``parsed`` verdict (``None`` when there is none),
     the last ``reply``, the ``failure`` when no reply came, the parse ``reason`` and how
     many re-asks it took."""
 
-    parsed: T | None
+    parsed: Any
     reply: JudgeReply | None
     failure: JudgeFailure | None
     reason: str
@@ -76,15 +74,15 @@ class JudgeClient:
         self,
         requests: Sequence[JudgeRequest],
         parse: Callable[[int, JudgeReply], tuple[T | None, str]],
-    ) -> list[Answer[T]]:
+    ) -> list[Answer]:
         """One :class:`Answer` per request, in order. Never raises on judge faults."""
-        answers: list[Answer[T] | None] = [None] * len(requests)
+        answers: list[Answer | None] = [None] * len(requests)
         pending = list(range(len(requests)))
         current = list(requests)
         for round_ in range(self.reask + 1):
             outcomes = await self.send([current[i] for i in pending])
             retry = []
-            for i, outcome in zip(pending, outcomes):
+            for i, outcome in zip(pending, outcomes, strict=True):
                 if isinstance(outcome, JudgeFailure):
                     answers[i] = Answer(None, None, outcome, outcome.reason, round_)
                     continue
@@ -117,14 +115,14 @@ class JudgeClient:
             self.cache_hits += sum(key in outcomes for key in keys)
         missing = [key for key in dict.fromkeys(keys) if key not in outcomes]
         if missing:
-            request_of = dict(zip(keys, requests))
+            request_of = dict(zip(keys, requests, strict=True))
 
             def store(j: int, outcome: JudgeReply | JudgeFailure) -> None:
                 if self.cache is not None and isinstance(outcome, JudgeReply):
                     self.cache.put(missing[j], outcome)
 
             replies = await self.backend.complete_many([request_of[k] for k in missing], store)
-            outcomes.update(zip(missing, replies))
+            outcomes.update(zip(missing, replies, strict=True))
         return [outcomes[key] for key in keys]
 
 

@@ -280,7 +280,7 @@ class RubricJudgeReward(Reward):
                 requests, lambda k, reply: self._read_rating(reply, *scales[k])
             )
         per_sample: dict[int, list[Answer]] = {}
-        for i, answer in zip(owners, answers):
+        for i, answer in zip(owners, answers, strict=True):
             per_sample.setdefault(i, []).append(answer)
         for i, sample_answers in per_sample.items():
             results[i] = self._combine(rubrics[i], sample_answers)
@@ -328,7 +328,7 @@ class RubricJudgeReward(Reward):
         answers = await self.client.ask(
             requests, lambda k, reply: parse_ranking(reply.text, sizes[k])
         )
-        for members, answer in zip(groups, answers):
+        for members, answer in zip(groups, answers, strict=True):
             details: dict[str, Any] = {
                 "judge_text": answer.reply.text[:_DETAIL_CHARS] if answer.reply else None,
                 "reasks": answer.reasks,
@@ -481,7 +481,8 @@ def load_rubric_text(text: str) -> Rubric:
 def prompt_text(prompt: Any) -> str:
     """The question in a prompt: a plain string, or the last user message of a chat.
 
-    >>> prompt_text([{"role": "system", "content": "Be brief."}, {"role": "user", "content": "2+2?"}])
+    >>> prompt_text([{"role": "system", "content": "Be brief."},
+    ...              {"role": "user", "content": "2+2?"}])
     '2+2?'
     """
     if isinstance(prompt, (list, tuple)):

@@ -146,7 +146,7 @@ class Rubric:
         """
         if len(satisfied) != len(self.criteria):
             raise ValueError(f"{len(satisfied)} verdicts for {len(self.criteria)} criteria")
-        total = sum(c.weight * float(s) for c, s in zip(self.criteria, satisfied))
+        total = sum(c.weight * float(s) for c, s in zip(self.criteria, satisfied, strict=True))
         return min(1.0, max(0.0, total / self._positive_weight))
 
     def normalise_likert(self, rating: float) -> float:

@@ -142,7 +142,7 @@ class JudgeStepScorer:
                 v or StepVerdict([None] * len(items[k][1]), None, f"internal_error: {exc}")
                 for k, v in enumerate(verdicts)
             ]
-        for k, answer in zip(asked, answers):
+        for k, answer in zip(asked, answers, strict=True):
             n = len(items[k][1])
             if answer.failure is not None:
                 verdicts[k] = StepVerdict([None] * n, None, answer.reason)

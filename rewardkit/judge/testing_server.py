@@ -164,7 +164,7 @@ class FakeJudgeServer:
             self._thread.join(timeout=5)
         self._socket.close()
 
-    def __enter__(self) -> FakeJudgeServer:  # noqa: PYI034 (Self needs Python 3.11)
+    def __enter__(self) -> FakeJudgeServer:
         return self.start()
 
     def __exit__(self, *exc: object) -> None:

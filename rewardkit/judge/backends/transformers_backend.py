@@ -123,7 +123,7 @@ class TransformersBackend(JudgeBackend):
                     replies = [
                         JudgeFailure(JUDGE_UNAVAILABLE, f"{type(exc).__name__}: {exc}")
                     ] * len(batch)
-                for i, outcome in zip(batch, replies):
+                for i, outcome in zip(batch, replies, strict=True):
                     outcomes[i] = outcome
                     if on_result is not None:
                         on_result(i, outcome)
@@ -200,7 +200,7 @@ class TransformersBackend(JudgeBackend):
                     float(logprobs[token_id]),
                     tuple(
                         (tokenizer.decode([int(i)]), float(v))
-                        for v, i in zip(top.values.tolist(), top.indices.tolist())
+                        for v, i in zip(top.values.tolist(), top.indices.tolist(), strict=True)
                     ),
                 )
             )
