@@ -66,6 +66,7 @@ class JudgeCache:
     def __init__(self, path: str | Path | None = None) -> None:
         self.path = Path(path).expanduser() if path is not None else default_cache_path()
         self._local = threading.local()
+        self._warned = False
         try:
             self._connection()  # fail early on an unusable path
         except (sqlite3.Error, OSError) as exc:
@@ -82,6 +83,7 @@ class JudgeCache:
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.path = state["path"]
         self._local = threading.local()
+        self._warned = False
 
     def _connection(self) -> sqlite3.Connection:
         """This thread's connection (a connection must not cross threads or forks)."""
@@ -139,7 +141,7 @@ class JudgeCache:
                 for key, reply in rows:
                     found[key] = JudgeReply.from_json(json.loads(reply), cached=True)
         except (sqlite3.Error, ValueError, KeyError, TypeError) as exc:
-            logger.warning("judge cache %s unreadable (%s); judging without it", self.path, exc)
+            self._warn_once(f"judge cache {self.path} unreadable ({exc}); judging without it")
         return found
 
     def put(self, key: str, reply: JudgeReply) -> None:
@@ -150,7 +152,15 @@ class JudgeCache:
                 (key, json.dumps(reply.to_json(), ensure_ascii=False), time.time()),
             )
         except sqlite3.Error as exc:
-            logger.warning("judge cache %s not written (%s)", self.path, exc)
+            self._warn_once(f"judge cache {self.path} not written ({exc})")
+
+    def _warn_once(self, message: str) -> None:
+        """A broken cache warns once per process, not once per verdict."""
+        if not self._warned:
+            self._warned = True
+            logger.warning(message)
+        else:
+            logger.debug(message)
 
     def __len__(self) -> int:
         return self._connection().execute("SELECT COUNT(*) FROM replies").fetchone()[0]

@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections import Counter
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
@@ -205,7 +206,7 @@ class RubricJudgeReward(Reward):
         before = self._spent()
         results = await self.ascore(prompts, completions, completion_ids, **kwargs)
         self._report(results, log_metric, log_extra)
-        self._report_usage(before, log_metric)
+        self._report_usage(before, results, log_metric)
         return [r.value for r in results]
 
     async def ascore(
@@ -430,11 +431,24 @@ class RubricJudgeReward(Reward):
         return {**self.backend.usage.snapshot(), "cache_hits": self.client.cache_hits}
 
     def _report_usage(
-        self, before: dict[str, int], log_metric: Callable[[str, float], None] | None
+        self,
+        before: dict[str, int],
+        results: Sequence[RewardResult],
+        log_metric: Callable[[str, float], None] | None,
     ) -> None:
+        """Log what this call spent, and one warning when completions went unscored."""
         after = self._spent()
         spent = {key: after[key] - before.get(key, 0) for key in after}
         logger.info("reward %s judge usage: %s", self.__name__, spent)
+        unscored = Counter(r.reason for r in results if r.value is None)
+        if unscored:
+            logger.warning(
+                "reward %s: %d of %d completions unscored: %s",
+                self.__name__,
+                sum(unscored.values()),
+                len(results),
+                dict(unscored),
+            )
         if log_metric is not None:
             for key, amount in spent.items():
                 log_metric(f"{self.__name__}/judge/{key}", float(amount))
@@ -465,7 +479,7 @@ class SyncRubricJudgeReward(RubricJudgeReward):
                 completions or ()
             )
         self._report(results, log_metric, log_extra)
-        self._report_usage(before, log_metric)
+        self._report_usage(before, results, log_metric)
         return [r.value for r in results]
 
 

@@ -147,3 +147,13 @@ def test_mismatched_columns_do_not_raise_into_the_trainer(serve):
     reward = _reward(serve())
     values = _run(reward, reward(prompts=PROMPTS[:2], completions=COMPLETIONS))
     assert values == [None] * 4
+
+
+def test_an_outage_logs_one_summary_not_one_line_per_request(serve, caplog):
+    server = serve(faults=lambda i, body: "server_error")
+    values, _ = _call(_reward(server, max_retries=0))
+    assert values == [None] * 4
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert warnings == [
+        "reward rubric_judge: 4 of 4 completions unscored: {'judge_unavailable': 4}"
+    ]

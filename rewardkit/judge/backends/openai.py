@@ -236,9 +236,7 @@ class OpenAIBackend(JudgeBackend):
             if attempt < self.max_retries:
                 await asyncio.sleep(self._backoff(attempt, retry_after))
         self.usage.add(failures=1)
-        logger.warning(
-            "judge request failed after %d attempts: %s", failure.attempts, failure.detail
-        )
+        logger.debug("judge request failed after %d attempts: %s", failure.attempts, failure.detail)
         return failure
 
     def _backoff(self, attempt: int, retry_after: float | None) -> float:
