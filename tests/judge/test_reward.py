@@ -138,6 +138,7 @@ def test_the_async_reward_is_seen_as_async_by_trl_and_the_sync_one_is_not(serve)
     assert is_async_callable(async_reward)
     assert not is_async_callable(sync_reward)
     assert async_reward.__name__ == "rubric_judge"
+    assert is_async_callable(pickle.loads(pickle.dumps(async_reward)))
     completions = ["12 by multiplication", "no"]
 
     async def call():
