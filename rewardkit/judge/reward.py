@@ -303,6 +303,7 @@ class RubricJudgeReward(Reward):
             details["parse_reason"] = unparsed[0].reason
             return RewardResult(None, UNPARSEABLE_VERDICT, details)
         if self.mode == "explicit":
+            details["criteria"] = verdicts
             return RewardResult(rubric.explicit_score(verdicts), OK, details)
         return RewardResult(rubric.normalise_likert(verdicts[0]), OK, details)
 
@@ -449,9 +450,16 @@ class RubricJudgeReward(Reward):
                 len(results),
                 dict(unscored),
             )
-        if log_metric is not None:
-            for key, amount in spent.items():
-                log_metric(f"{self.__name__}/judge/{key}", float(amount))
+        if log_metric is None:
+            return
+        for key, amount in spent.items():
+            log_metric(f"{self.__name__}/judge/{key}", float(amount))
+        if self.mode == "explicit" and self.rubric_column is None and self.rubric is not None:
+            # share of scored completions meeting criterion k (making it, for a pitfall)
+            met = [r.details["criteria"] for r in results if "criteria" in r.details]
+            for k in range(len(self.rubric.criteria) if met else 0):
+                share = sum(m[k] for m in met) / len(met)
+                log_metric(f"{self.__name__}/criterion/{k + 1}", share)
 
 
 @register_reward("rubric_judge_sync")

@@ -45,7 +45,16 @@ def test_explicit_mode_weighs_criteria_and_subtracts_pitfalls(serve):
         ],
     )
     assert values == pytest.approx([1.0, 4 / 9, 0.0, 0.0])
-    assert server.count == 16  # one request per criterion per completion
+    metrics = {}
+    reward(prompts=["3 * 4?"] * 2, completions=["12", "12 zero"], log_metric=metrics.__setitem__)
+    criteria = {k: v for k, v in metrics.items() if "/criterion/" in k}
+    assert criteria == {
+        "rubric_judge/criterion/1": 1.0,  # both give 12
+        "rubric_judge/criterion/2": 0.0,
+        "rubric_judge/criterion/3": 0.0,
+        "rubric_judge/criterion/4": 0.5,  # one divides by zero
+    }
+    assert server.count == 16 + 8  # one request per criterion per completion
     results = reward.score(prompts=["3 * 4?"], completions=["12 by multiplication"])
     assert results[0].details["verdict"] == "1 1 0 0"
 
