@@ -119,7 +119,7 @@ def test_replies_slower_than_the_timeout_are_timeouts(serve):
     elapsed = time.monotonic() - start
     assert isinstance(failure, JudgeFailure) and failure.reason == "timeout"
     assert server.count == 2
-    assert elapsed < 2 * 0.3 + 1.0
+    assert elapsed < 2 * 0.3 + 3.0  # bounded by the timeouts, not by the 5 s reply
 
 
 def test_client_errors_are_not_retried(serve):
@@ -151,7 +151,7 @@ def test_concurrency_is_limited(serve):
     elapsed = time.monotonic() - start
     assert all(isinstance(r, JudgeReply) for r in replies)
     assert server.max_in_flight == 4
-    assert 0.5 <= elapsed < 2.0  # 20 / 4 = 5 rounds of 0.1 s
+    assert 0.5 <= elapsed < 4.0  # 20 / 4 = 5 rounds of 0.1 s (slack for a loaded machine)
 
 
 def test_full_jitter_backoff_stays_in_its_window():

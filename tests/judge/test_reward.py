@@ -164,7 +164,7 @@ def test_the_async_reward_is_seen_as_async_by_trl_and_the_sync_one_is_not(serve)
 
 
 def test_many_concurrent_calls_share_one_event_loop(serve):
-    server = serve(latency=0.05)
+    server = serve(latency=0.2)
     reward = RubricJudgeReward(
         RUBRIC[:1], mode="implicit", model="m", base_url=server.base_url, cache=False
     )
