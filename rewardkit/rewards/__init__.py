@@ -1,5 +1,6 @@
 """Reward functions that plug into TRL trainers (``reward_funcs=[...]``)."""
 
+import rewardkit.judge.reward  # noqa: F401  (registers the judge rewards, "rubric_judge")
 from rewardkit.rewards.accuracy import BoxedAccuracy
 from rewardkit.rewards.aggregate import aggregate, clip_transform, delta_transform
 from rewardkit.rewards.arithmetic import ArithmeticChecker
