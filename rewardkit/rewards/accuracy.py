@@ -32,7 +32,7 @@ class BoxedAccuracy(Reward):
             conventions (``#### N``, ``The answer is``, ``A: N``, bold) are read too.
 
     Several boxed answers after the think span that are not all the gold answer
-    (``\boxed{3} or \boxed{4}``, a gold box hidden in ``\phantom``) score 0.0 with reason
+    (``\\boxed{3} or \\boxed{4}``, a gold box hidden in ``\\phantom``) score 0.0 with reason
     ``multiple_answers``: the last box alone would pay a policy for hedging.
     """
 

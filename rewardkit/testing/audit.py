@@ -31,15 +31,13 @@ error is recorded per probe.
 
 from __future__ import annotations
 
-import asyncio
-import inspect
 import json
 import math
-import threading
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
+from rewardkit.testing.calling import call_like_trl
 from rewardkit.testing.probes import (
     DEFAULT_PROBLEMS,
     PROBES,
@@ -54,7 +52,6 @@ __all__ = [
     "AuditReport",
     "ProbeResult",
     "audit_reward",
-    "call_reward",
     "comparison_table",
     "get_probe",
 ]
@@ -62,41 +59,6 @@ __all__ = [
 DEFAULT_THRESHOLD = 0.1
 _EPS = 1e-9
 _FORMATS = ("auto", "plain", "chat")
-
-
-def call_reward(reward: Callable[..., Any], **kwargs: Any) -> Any:
-    """Call a reward with keywords; await it when it is async (from any thread or loop).
-
-    >>> async def half(completions, **kw):
-    ...     return [0.5 for _ in completions]
-    >>> call_reward(half, completions=["a"])
-    [0.5]
-    """
-    result = reward(**kwargs)
-    if not inspect.isawaitable(result):
-        return result
-    try:
-        asyncio.get_running_loop()
-    except RuntimeError:
-        return asyncio.run(_awaited(result))
-    box: dict[str, Any] = {}  # a loop runs in this thread: await in a fresh one
-
-    def run() -> None:
-        try:
-            box["value"] = asyncio.run(_awaited(result))
-        except BaseException as exc:  # re-raised in the caller's thread
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join()
-    if "error" in box:
-        raise box["error"]
-    return box["value"]
-
-
-async def _awaited(awaitable: Any) -> Any:
-    return await awaitable
 
 
 @dataclass
@@ -152,9 +114,11 @@ class AuditReport:
     def table(self) -> str:
         """A plain-text table: one row per probe."""
         lines = [
-            f"reward {self.reward} ({self.completion_format} completions), "
-            f"honest correct {_fmt(self.correct)}, honest wrong {_fmt(self.wrong)}, "
-            f"threshold {self.threshold:g}",
+            (
+                f"reward {self.reward} ({self.completion_format} completions), "
+                f"honest correct {_fmt(self.correct)}, honest wrong {_fmt(self.wrong)}, "
+                f"threshold {self.threshold:g}"
+            ),
         ]
         lines += [f"finding: {finding}" for finding in self.findings]
         header = f"{'probe':<22}{'paid':>7}{'worst':>7}{'hack':>7}  {'verdict':<8}best-paid variant"
@@ -374,26 +338,15 @@ class _Scorer:
         else:
             prompts, completions = [p.prompt for p in problems], list(texts)
         try:
-            out = call_reward(
-                self.reward,
-                prompts=prompts,
-                completions=completions,
-                completion_ids=[list(t.encode("utf-8")) for t in texts],
-                trainer_state=None,
-                log_metric=_ignore,
-                log_extra=_ignore,
-                **{self.gold_column: [p.gold for p in problems]},
+            out = call_like_trl(
+                self.reward, completions, prompts, {self.gold_column: [p.gold for p in problems]}
             )
             values = list(out)
             if len(values) != len(texts):
                 raise ValueError(f"returned {len(values)} rewards for {len(texts)} completions")
             return [_number(v) for v in values], None
-        except Exception as exc:  # a crashing reward is a finding, never the audit's crash
+        except Exception as exc:  # noqa: BLE001 - a crashing reward is a finding, not a crash
             return [None] * len(texts), f"{type(exc).__name__}: {exc}"[:300]
-
-
-def _ignore(*args: Any) -> None:
-    """Stands in for the trainer's ``log_metric`` / ``log_extra`` hooks."""
 
 
 def _number(value: Any) -> float | None:
