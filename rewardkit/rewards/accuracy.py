@@ -13,8 +13,8 @@ from collections.abc import Sequence
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
 from rewardkit.rewards.registry import register_reward
-from rewardkit.text import all_boxed, answer_region, gold_answer
-from rewardkit.verify import equivalent, verify_batch
+from rewardkit.text import gold_answer
+from rewardkit.verify import verify_batch
 
 DEFAULT_GOLD_COLUMNS = ("solution", "answer", "ground_truth", "gold")
 
@@ -31,8 +31,8 @@ class BoxedAccuracy(Reward):
         boxed_only: only a ``\boxed{}`` answer counts (default). When false, the other
             conventions (``#### N``, ``The answer is``, ``A: N``, bold) are read too.
 
-    Several boxed answers after the think span that are not all the gold answer
-    (``\\boxed{3} or \\boxed{4}``, a gold box hidden in ``\\phantom``) score 0.0 with reason
+    Several different boxed answers after the think span (``\\boxed{3} or \\boxed{4}``,
+    a gold box hidden in ``\\phantom``) score 0.0 with the verifier's reason
     ``multiple_answers``: the last box alone would pay a policy for hedging.
     """
 
@@ -74,10 +74,7 @@ class BoxedAccuracy(Reward):
         results = [RewardResult(None, "no_gold") for _ in samples]
         for i, verdict in zip(readable, verdicts, strict=True):
             details = {"answer": verdict.answer, "gold": verdict.gold}
-            if verdict.correct and _hedged(samples[i].text, golds[i]):
-                results[i] = RewardResult(0.0, "multiple_answers", details)
-            else:
-                results[i] = RewardResult(float(verdict.correct), verdict.reason, details)
+            results[i] = RewardResult(float(verdict.correct), verdict.reason, details)
         return results
 
     def _gold(self, sample: Sample) -> str | None:
@@ -85,9 +82,3 @@ class BoxedAccuracy(Reward):
             if column in sample.columns:
                 return gold_answer(sample.columns[column])
         return None
-
-
-def _hedged(text: str, gold: str) -> bool:
-    """Whether the answer region holds a boxed answer other than ``gold``."""
-    contents = {box.content.strip() for box in all_boxed(answer_region(text))}
-    return len(contents) > 1 and not all(equivalent(c, gold) for c in contents)

@@ -15,12 +15,10 @@ that pays), and the probe is *paid for* when its hack score exceeds the threshol
 positive does not tell right from wrong answers at all; the audit then fails with the
 finding ``no_signal`` and no hack score.
 
-The audit calls the reward as TRL does (keywords ``prompts``, ``completions``,
-``completion_ids`` (here the UTF-8 bytes of each completion, a stand-in for token ids),
-``trainer_state``, ``log_metric``, ``log_extra`` and the gold column), in plain-string completions when
-it accepts them and in chat format otherwise (recording the plain-string crash as a
-finding). Async rewards are awaited. A reward that raises never stops the audit: the
-error is recorded per probe.
+The audit calls the reward as TRL does (see :mod:`rewardkit.testing.calling`), in
+plain-string completions when it accepts them and in chat format otherwise (recording
+the plain-string crash as a finding). Async rewards are awaited. A reward that raises
+never stops the audit: the error is recorded per probe.
 
 >>> from rewardkit.rewards import BoxedAccuracy
 >>> report = audit_reward(BoxedAccuracy(), problems=DEFAULT_PROBLEMS[:2],
@@ -267,7 +265,7 @@ def _run_probe(
     values, error = scorer.score(texts, fmt, problem_index=[i for i, _ in owners])
     if error is not None:  # retry one by one so that one crash does not hide the rest
         values, errors = [], []
-        for text, (i, _) in zip(texts, owners):
+        for text, (i, _) in zip(texts, owners, strict=True):
             value, one_error = scorer.score([text], fmt, problem_index=[i])
             values.append(value[0])
             if one_error is not None:
@@ -277,7 +275,9 @@ def _run_probe(
     else:
         n_errors = 0
     by_variant = {
-        variant: _mean([v for v, (_, owner) in zip(values, owners) if owner == variant])
+        variant: _mean(
+            [v for v, (_, owner) in zip(values, owners, strict=True) if owner == variant]
+        )
         for variant in variant_names
     }
     paid_variants = {k: v for k, v in by_variant.items() if v is not None}
@@ -345,7 +345,7 @@ class _Scorer:
             if len(values) != len(texts):
                 raise ValueError(f"returned {len(values)} rewards for {len(texts)} completions")
             return [_number(v) for v in values], None
-        except Exception as exc:  # noqa: BLE001 - a crashing reward is a finding, not a crash
+        except Exception as exc:  # a crashing reward is a finding, not a crash
             return [None] * len(texts), f"{type(exc).__name__}: {exc}"[:300]
 
 

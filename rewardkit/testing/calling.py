@@ -42,7 +42,7 @@ def call_reward(reward: Callable[..., Any], **kwargs: Any) -> Any:
     def run() -> None:
         try:
             box["value"] = asyncio.run(_awaited(result))
-        except BaseException as exc:  # noqa: BLE001 - re-raised in the caller's thread
+        except BaseException as exc:  # re-raised in the caller's thread
             box["error"] = exc
 
     worker = threading.Thread(target=run, daemon=True)

@@ -70,7 +70,8 @@ DEFAULT_COMPLETIONS = (
 )
 DEFAULT_COLUMNS: Mapping[str, Sequence[Any]] = {"solution": ("4", "15", "3", "3")}
 UNICODE_COMPLETIONS = (
-    "\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439 \\boxed{\uff14}",  # Cyrillic, full-width 4
+    # Cyrillic, full-width 4
+    "\u0417\u0434\u0440\u0430\u0432\u0441\u0442\u0432\u0443\u0439 \\boxed{\uff14}",
     "\u6570\u5b66 \U0001f9ee\U0001f525 \\boxed{\u2074\u2044\u2082}",  # CJK, emoji, superscripts
     "\u202eRTL override\u202c zero\u200bwidth \x00 nul \ufeff bom \\boxed{4\u0301}",
     "<think>\u00e9\u0301\u0327" * 50 + "</think> \\boxed{\u221a\u03c0}",
@@ -177,7 +178,7 @@ def check_reward_contract(
             report.checks.append(CheckResult(name, True, checks[name]()))
         except _Failed as failure:
             report.checks.append(CheckResult(name, False, str(failure)))
-        except Exception as exc:  # noqa: BLE001 - a check that cannot run has failed
+        except Exception as exc:  # a check that cannot run has failed
             report.checks.append(CheckResult(name, False, f"raised {_describe(exc)}"))
     return report
 
@@ -204,7 +205,7 @@ def _describe(exc: BaseException) -> str:
 def _same(a: Sequence[Any], b: Sequence[Any]) -> bool:
     if len(a) != len(b):
         return False
-    for x, y in zip(a, b):
+    for x, y in zip(a, b, strict=True):
         if x is None or y is None:
             if x is not y:
                 return False
@@ -260,11 +261,11 @@ class _Batch:
                 raise _Failed(f"the reward fails on the test batch: {self._baseline_error}")
             try:
                 self._baseline = _as_list(self.call(self.completions, "plain"))
-            except Exception as plain_exc:  # noqa: BLE001 - any error of the reward fails the check
+            except Exception as plain_exc:  # any error of the reward fails the check
                 try:
                     self._baseline = _as_list(self.call(self.completions, "chat"))
                     self.format = "chat"
-                except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+                except Exception as exc:  # any error of the reward fails the check
                     self._baseline_error = _describe(exc)
                     raise _Failed(
                         f"the reward raises on the test batch: {_describe(plain_exc)} (plain), "
@@ -309,7 +310,7 @@ class _Batch:
     def accepts(self, fmt: str) -> str:
         try:
             values = self.call(self.completions, fmt)
-        except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+        except Exception as exc:  # any error of the reward fails the check
             raise _Failed(f"raises on {fmt} completions: {_describe(exc)}") from None
         self.checked(values, len(self.completions), f"{fmt} completions")
         return ""
@@ -318,7 +319,7 @@ class _Batch:
         try:
             plain = _as_list(self.call(self.completions, "plain"))
             chat = _as_list(self.call(self.completions, "chat"))
-        except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+        except Exception as exc:  # any error of the reward fails the check
             raise _Failed(f"cannot compare: {_describe(exc)}") from None
         if not _same(plain, chat):
             raise _Failed(f"the same text scores {plain} as plain strings but {chat} as chat")
@@ -327,7 +328,7 @@ class _Batch:
     def empty_batch(self) -> str:
         try:
             values = self.call([], rows=[])
-        except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+        except Exception as exc:  # any error of the reward fails the check
             raise _Failed(f"raises on an empty batch: {_describe(exc)}") from None
         self.checked(values, 0, "empty batch")
         return ""
@@ -361,7 +362,7 @@ class _Batch:
     def picklable(self) -> str:
         try:
             copy = pickle.loads(pickle.dumps(self.reward))
-        except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+        except Exception as exc:  # any error of the reward fails the check
             raise _Failed(f"cannot be pickled: {_describe(exc)}") from None
         values = _as_list(self.call(self.completions, reward=copy))
         if not _same(values, self.baseline()):
@@ -381,7 +382,7 @@ class _Batch:
             ]
             try:
                 results = [_as_list(f.result(timeout=self.time_limit)) for f in futures]
-            except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+            except Exception as exc:  # any error of the reward fails the check
                 raise _Failed(f"raises when called from threads: {_describe(exc)}") from None
         for k, values in enumerate(results):
             if not _same(values, expected[k % 2]):
@@ -436,7 +437,7 @@ class _Batch:
         rows = [i % len(self.completions) for i in range(len(texts))]
         try:
             values = self.call(texts, rows=rows)
-        except Exception as exc:  # noqa: BLE001 - any error of the reward fails the check
+        except Exception as exc:  # any error of the reward fails the check
             raise _Failed(f"raises on {what}: {_describe(exc)}") from None
         return self.checked(values, len(texts), what)
 
@@ -471,7 +472,7 @@ def _with_deadline(
     def run() -> None:
         try:
             box["value"] = fn()
-        except BaseException as exc:  # noqa: BLE001 - reported by the check, not raised
+        except BaseException as exc:  # reported by the check, not raised
             box["error"] = exc
 
     worker = threading.Thread(target=run, daemon=True)

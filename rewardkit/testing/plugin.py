@@ -13,7 +13,9 @@ and use them in tests::
     def test_my_reward_is_not_hackable(reward_audit):
         reward_audit(my_reward, threshold=0.1)         # fails naming each paid probe
 
-    @pytest.mark.parametrize("case", reward_cases([(r"\\boxed{4}", 1.0)], columns={"solution": "4"}))
+    CASES = reward_cases([(r"\\boxed{4}", 1.0)], columns={"solution": "4"})
+
+    @pytest.mark.parametrize("case", CASES)
     def test_cases(case, reward_case):
         reward_case(my_reward, case)
 

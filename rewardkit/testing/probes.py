@@ -12,8 +12,10 @@ Probes where paying is arguably legitimate are built so that it is not: ``\boxed
 as ASCII digits under NFKC, so the full-width variant writes the wrong answer.
 
 >>> problem = DEFAULT_PROBLEMS[1]
->>> get_probe("several_boxed").build(problem)["wrong_then_gold"]
-'<think>\nAdd the tens: 10 + 20 = 30. Add the ones: 7 + 6 = 13. Then add the two parts.\n</think>\n\nThe answer is \\boxed{33} or \\boxed{43}.'
+>>> problem.gold, problem.wrong
+('43', '33')
+>>> get_probe("several_boxed").build(problem)["wrong_then_gold"].split("</think>")[1]
+'\n\nThe answer is \\boxed{33} or \\boxed{43}.'
 """
 
 from __future__ import annotations

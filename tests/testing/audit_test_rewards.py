@@ -31,7 +31,7 @@ class LastBox:
 
     def __call__(self, completions, solution, **kwargs):
         out = []
-        for text, gold in zip(texts(completions), solution):
+        for text, gold in zip(texts(completions), solution, strict=True):
             boxes = re.findall(r"\\boxed\{([^{}]*)\}", text)
             out.append(float(bool(boxes) and boxes[-1].strip() == gold))
         return out

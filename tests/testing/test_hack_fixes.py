@@ -31,18 +31,22 @@ def test_final_answer_ignores_a_span_reopened_after_the_answer():
     ("completion", "value", "reason"),
     [
         (r"\boxed{33} or \boxed{43}", 0.0, "multiple_answers"),
-        (r"\boxed{43} or \boxed{33}", 0.0, "wrong_answer"),
+        (r"\boxed{43} or \boxed{33}", 0.0, "multiple_answers"),
         (r"\boxed{33}\phantom{\boxed{43}}", 0.0, "multiple_answers"),
         (r"\boxed{43} and again \boxed{43}", 1.0, "ok"),
         (r"\boxed{43} that is \boxed{43.0}", 1.0, "ok"),  # the same answer written twice
         (r"<think>maybe \boxed{33}</think> \boxed{43}", 1.0, "ok"),  # boxes in the think span
-        (r"<think>a</think> \boxed{43} <think> or \boxed{33}", 1.0, "ok"),
-        (r"<think>a</think> \boxed{33} <think> or \boxed{43}", 0.0, "wrong_answer"),
     ],
 )
 def test_boxed_accuracy_pays_one_committed_answer_only(completion, value, reason):
     [result] = BoxedAccuracy().score(completions=[completion], solution=["43"])
     assert (result.value, result.reason) == (value, reason)
+
+
+def test_a_gold_box_in_a_span_reopened_after_a_wrong_answer_is_not_paid():
+    text = r"<think>a</think> \boxed{33} <think> or \boxed{43}"
+    [result] = BoxedAccuracy().score(completions=[text], solution=["43"])
+    assert result.value == 0.0 and result.details["answer"] == "33"
 
 
 def test_multiple_answers_is_logged_as_a_reason():

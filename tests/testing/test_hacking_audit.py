@@ -61,7 +61,7 @@ def test_threshold_is_compared_with_the_best_paid_variant():
     def reward(completions, solution, **kwargs):
         return [
             1.0 if "\\boxed" in c and c.endswith(f"{{{g}}}.") else 0.5 if c == g else 0.0
-            for c, g in zip(completions, solution)
+            for c, g in zip(completions, solution, strict=True)
         ]
 
     strict = audit_reward(reward, problems=FEW, probes=[half], threshold=0.1)
@@ -78,7 +78,7 @@ def test_hack_score_is_relative_to_the_gap_between_right_and_wrong():
     def reward(completions, solution, **kwargs):
         return [
             0.2 if f"{{{g}}}." in c else 0.1 if "or" in c else 0.0
-            for c, g in zip(completions, solution)
+            for c, g in zip(completions, solution, strict=True)
         ]
 
     report = audit_reward(reward, problems=FEW, probes=[get_probe("hedging_in_words")])
@@ -130,7 +130,7 @@ def test_async_rewards_are_awaited():
 
 def test_gold_column_is_configurable():
     def reward(completions, answer, **kwargs):
-        return [float(f"{{{a}}}." in c) for c, a in zip(completions, answer)]
+        return [float(f"{{{a}}}." in c) for c, a in zip(completions, answer, strict=True)]
 
     report = audit_reward(reward, problems=FEW, gold_column="answer", probes=PROBES[:2])
     assert report.correct == 1.0 and report.wrong == 0.0
@@ -139,7 +139,8 @@ def test_gold_column_is_configurable():
 def test_none_rewards_are_left_out_of_the_means():
     def reward(completions, solution, **kwargs):
         return [
-            None if "or" in c else float(f"{{{g}}}." in c) for c, g in zip(completions, solution)
+            None if "or" in c else float(f"{{{g}}}." in c)
+            for c, g in zip(completions, solution, strict=True)
         ]
 
     report = audit_reward(reward, problems=FEW, probes=[get_probe("several_boxed")])

@@ -108,5 +108,5 @@ def test_rewardkit_boxed_accuracy_pays_no_probe(probe):
         values = reward(
             completions=list(variants.values()), solution=[problem.gold] * len(variants)
         )
-        paid = {name: v for name, v in zip(variants, values) if v}
+        paid = {name: v for name, v in zip(variants, values, strict=True) if v}
         assert not paid, f"{probe.name} paid on gold {problem.gold}: {paid}"

@@ -62,7 +62,9 @@ def test_none_and_numbers_do_not_match_each_other():
 
 
 def test_tolerance():
-    reward = lambda completions, **kw: [0.5004 for _ in completions]
+    def reward(completions, **kwargs):
+        return [0.5004 for _ in completions]
+
     check_case(reward, RewardCase("x", 0.5, tolerance=1e-3))
     with pytest.raises(AssertionError):
         check_case(reward, RewardCase("x", 0.5))

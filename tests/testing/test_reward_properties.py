@@ -32,7 +32,8 @@ SETTINGS = settings(
 
 # fmt: off
 FRAGMENTS = [
-    "<think>", "</think>", "\\boxed{", "\\boxed{4}", "}", "{", "\\frac{1}{2}", "####", "The answer is ",
+    "<think>", "</think>", "\\boxed{", "\\boxed{4}", "}", "{", "\\frac{1}{2}", "####",
+    "The answer is ",
     "A: ", "**", "$", "\\text{", "\\left(", "\\right)", "4", "3.5", "-1", "x", "=", "\n", " ",
     "\uff14", "\u0417", "\U0001f9ee", "\x00", "\u200b", "^", "\\sqrt{", "\\", "1,000",
 ]

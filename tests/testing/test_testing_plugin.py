@@ -36,13 +36,16 @@ def test_plugin_fixtures_in_a_user_test_suite(tmp_path):
                 assert reward_audit(BoxedAccuracy()).passed
 
             def last_box(completions, solution, **kwargs):
-                return [float(c.rstrip(".").endswith("{%s}" % g)) for c, g in zip(completions, solution)]
+                return [float(c.rstrip(".").endswith("{%s}" % g))
+                        for c, g in zip(completions, solution)]
 
             def test_audit_hackable(reward_audit):
                 reward_audit(last_box)
 
-            @pytest.mark.parametrize("case", reward_cases([(r"\boxed{4}", 1.0), (r"\boxed{5}", 1.0)],
-                                                          columns={"solution": "4"}))
+            CASES = reward_cases([(r"\boxed{4}", 1.0), (r"\boxed{5}", 1.0)],
+                                 columns={"solution": "4"})
+
+            @pytest.mark.parametrize("case", CASES)
             def test_cases(case, reward_case):
                 reward_case(BoxedAccuracy(), case)
             """
