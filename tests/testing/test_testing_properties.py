@@ -1,10 +1,11 @@
 """Property-based tests of every registered rewardkit reward that needs no model or network.
 
-For arbitrary text, in both completion formats, each reward returns one value per
-completion, each ``None`` or a finite float in the reward's range, the same values when
-called again, and never raises. A reward registered by name is covered automatically;
-one that needs a model, a network or constructor arguments goes into ``EXCLUDED`` with
-the reason.
+For arbitrary text, in both completion formats, called as TRL calls it, each reward
+returns one value per completion, each ``None`` or a finite float in the reward's range,
+the same values when called again, and never raises. A reward registered by name is
+covered automatically: one that needs constructor arguments gets them in ``KWARGS``, one
+whose range is not [0, 1] gets it in ``RANGES``, one that needs a model or a network goes
+into ``EXCLUDED`` with the reason.
 """
 
 from __future__ import annotations
@@ -16,11 +17,18 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rewardkit.rewards import get_reward, reward_names
+from rewardkit.testing.calling import call_like_trl
 
 # name -> why it is not property-tested here
 EXCLUDED: dict[str, str] = {}
+# name -> constructor arguments, for rewards that need some
+KWARGS: dict[str, dict] = {"length_gated_correctness": {"max_tokens": 64}}
 # name -> (low, high) when the range is not [0, 1]
-RANGES: dict[str, tuple[float, float]] = {}
+RANGES: dict[str, tuple[float, float]] = {
+    "cosine_length": (-10.0, 2.0),  # its defaults: wrong_short and exceed -10, correct_short 2
+    "overlong_penalty": (-1.0, 0.0),
+    "repetition_penalty": (-1.0, 0.0),
+}
 DEFAULT_RANGE = (0.0, 1.0)
 
 SETTINGS = settings(
@@ -52,9 +60,9 @@ def reward_under_test(name):
     if name in EXCLUDED:
         pytest.skip(f"{name}: {EXCLUDED[name]}")
     try:
-        return get_reward(name)
+        return get_reward(name, **KWARGS.get(name, {}))
     except TypeError as exc:
-        pytest.fail(f"{name} cannot be built without arguments ({exc}): add it to EXCLUDED")
+        pytest.fail(f"{name} cannot be built without arguments ({exc}): add them to KWARGS")
 
 
 @pytest.mark.parametrize("name", reward_names())
@@ -68,8 +76,8 @@ def test_reward_properties(name, batch, chat):
     low, high = RANGES.get(name, DEFAULT_RANGE)
     completions = [[{"role": "assistant", "content": text}] if chat else text for text, _ in batch]
     columns = {"solution": [gold for _, gold in batch]}
-    first = reward(prompts=["q"] * len(batch), completions=completions, **columns)
-    again = reward(prompts=["q"] * len(batch), completions=completions, **columns)
+    first = call_like_trl(reward, completions, ["q"] * len(batch), columns)
+    again = call_like_trl(reward, completions, ["q"] * len(batch), columns)
     assert len(first) == len(batch)
     for value in first:
         if value is not None:
@@ -82,13 +90,17 @@ def test_reward_properties(name, batch, chat):
 @SETTINGS
 @given(text=texts, gold=st.sampled_from(["4", "\\frac{1}{2}", "x+1"]))
 def test_reward_scores_plain_and_chat_alike(name, text, gold):
+    # The prompt is left out: a chat prompt can tell a reward that the template opened
+    # <think>, a plain one cannot, and that may rightly change the score.
     reward = reward_under_test(name)
-    plain = reward(completions=[text], solution=[gold])
-    chat = reward(completions=[[{"role": "assistant", "content": text}]], solution=[gold])
+    chat_completion = [{"role": "assistant", "content": text}]
+    plain = call_like_trl(reward, [text], None, {"solution": [gold]})
+    chat = call_like_trl(reward, [chat_completion], None, {"solution": [gold]})
     assert plain == chat
 
 
 def test_every_registered_reward_is_covered_or_excluded_with_a_reason():
     assert reward_names(), "no reward is registered"
-    assert set(EXCLUDED) <= set(reward_names()), "EXCLUDED names a reward that no longer exists"
+    for table in (EXCLUDED, KWARGS, RANGES):
+        assert set(table) <= set(reward_names()), "a table names a reward that no longer exists"
     assert all(reason for reason in EXCLUDED.values())
