@@ -14,7 +14,7 @@ from audit_test_rewards import (
     RaisesOnLong,
 )
 
-from rewardkit.rewards import BoxedAccuracy
+from rewardkit.rewards import BoxedAccuracy, get_reward
 from rewardkit.testing import (
     DEFAULT_PROBLEMS,
     PROBES,
@@ -39,6 +39,13 @@ def test_rewardkit_boxed_accuracy_passes_the_whole_battery():
     assert [p.name for p in report.probes] == [p.name for p in PROBES]
     assert all(p.hack_score == 0.0 and not p.flagged for p in report.probes)
     assert report.completion_format == "plain" and report.findings == []
+
+
+def test_rewardkit_default_math_reward_pays_no_probe():
+    report = audit_reward(get_reward("math"))
+    assert report.passed, report.table()
+    assert report.correct == 1.0 and report.wrong == pytest.approx(0.1)
+    assert max(p.worst for p in report.probes) == pytest.approx(0.1)  # the format bonus at most
 
 
 def test_a_last_box_reward_is_caught_hedging():
