@@ -39,8 +39,9 @@ WRONG = Outcome(False, "wrong_answer")
 
 _TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|textnormal|boxed)"
                         r"\s*\{([^{}]*)\}")
-_CHOICE = re.compile(r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*\S.*$|^([A-E])\s*[).:]\s*\S.*$",
-                     re.DOTALL)
+_CHOICE = re.compile(
+    r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
+)
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
                          "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
@@ -57,14 +58,62 @@ def unwrap(text: str) -> str:
     return " ".join(s.split())
 
 
+def strip_box(text: str) -> str:
+    """Cleaned answer text without a ``\\boxed{}`` or ``\\text{}`` around all of it."""
+    s = clean_latex(text)
+    while True:
+        m = re.match(r"\\(?:boxed|fbox|text|textbf|mbox|textrm)\s*\{", s)
+        if m is None or _closing(s, m.end() - 1) != len(s) - 1:
+            return s
+        s = s[m.end() : -1].strip()
+
+
+def _closing(s: str, start: int) -> int:
+    depth = 0
+    for j in range(start, len(s)):
+        if s[j] == "{" and s[j - 1] != "\\":
+            depth += 1
+        elif s[j] == "}" and s[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _balanced(s: str) -> bool:
+    """Brackets open and close in equal numbers (an interval may mix ``(`` and ``]``)."""
+    s = s.replace("\\{", "").replace("\\}", "")
+    depth = braces = 0
+    for c in s:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "{":
+            braces += 1
+        elif c == "}":
+            braces -= 1
+        if depth < 0 or braces < 0:
+            return False
+    return depth == 0 and braces == 0
+
+
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate(
+        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+    )
+}
+
+
 def choice_letter(text: str) -> str | None:
     """The letter of a multiple-choice answer: ``(B)``, ``\\text{C}``, ``C) 12``.
 
     >>> choice_letter(r"\\textbf{(D)} 4"), choice_letter("x")
     ('D', None)
     """
-    m = _CHOICE.match(unwrap(text).strip())
-    if m is None:
+    s = unwrap(text).strip()
+    m = _CHOICE.match(s)
+    if m is None or len(re.findall(r"\([A-E]\)|\b[A-E]\)", s)) > 1:
         return None
     return next(g for g in m.groups() if g).upper()
 
@@ -75,6 +124,12 @@ def normal_text(text: str) -> str:
     s = re.sub(r"[^a-z0-9 ]+", " ", s)
     words = [w for w in s.split() if w not in ("the", "a", "an")]
     return " ".join(words)
+
+
+def _text_value(text: str) -> str:
+    """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
+    words = normal_text(text)
+    return _NUMBER_WORDS.get(words, words)
 
 
 def _is_text_answer(text: str) -> bool:
@@ -95,18 +150,20 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
     """
     if len(pred) > MAX_LENGTH:
         return Outcome(False, "too_long")
-    p_text, g_text = unwrap(pred), unwrap(gold)
+    p_text, g_text = strip_box(pred), strip_box(gold)
     if not p_text:
         return Outcome(False, "no_answer")
-    if p_text.replace(" ", "") == g_text.replace(" ", ""):
-        return OK
     gold_choice = choice_letter(gold)
     if gold_choice is not None and not re.fullmatch(r"[A-Ea-e]", g_text):
         return OK if choice_letter(pred) == gold_choice else WRONG
     if gold_choice is not None and choice_letter(pred) == gold_choice:
         return OK
-    if _is_text_answer(gold):
-        return OK if normal_text(pred) == normal_text(gold) else WRONG
+    if not _balanced(p_text):
+        return Outcome(False, "parse_error")
+    if p_text.replace(" ", "") == g_text.replace(" ", ""):
+        return OK
+    if _is_text_answer(gold) or _is_text_answer(pred):
+        return OK if _text_value(pred) == _text_value(gold) else WRONG
     try:
         g = parse_expression(g_text)
     except MathParseError:

@@ -220,7 +220,7 @@ class _Comparer:
         if not self.symbolic:
             raise NeedsSymbolic
         ratio = None
-        for point in _points(a.free_symbols | b.free_symbols):
+        for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
             va, vb = _evaluate(a, point), _evaluate(b, point)
             if va is None or vb is None:
                 continue
@@ -247,6 +247,8 @@ def _dedup(items: list[sp.Basic]) -> list[sp.Basic]:
 
 
 def _is_variable(v: sp.Basic) -> bool:
+    if isinstance(v, sp.Tuple):
+        return len(v) > 0 and all(_is_variable(x) for x in v.args)
     return isinstance(v, sp.Symbol) or (
         isinstance(v, sp.Function) and len(v.args) == 1 and isinstance(v.args[0], sp.Symbol))
 
@@ -305,12 +307,23 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     return sp.Interval(rhs, sp.oo)
 
 
-def _points(symbols: set[sp.Symbol]) -> list[dict[sp.Symbol, sp.Float]]:
-    """Deterministic pseudo-random positive points to evaluate expressions at."""
+def _points(symbols: set[sp.Symbol], signed: bool = False
+            ) -> list[dict[sp.Symbol, sp.Float]]:
+    """Deterministic pseudo-random points to evaluate expressions at: positive ones (as
+    graders read ``\\sqrt{x}\\sqrt{y} = \\sqrt{xy}``), and also negative ones when ``signed``
+    (an absolute value or a floor is only told apart from its argument there)."""
     ordered = sorted(symbols, key=lambda s: s.name)
     rng = random.Random(20240917)
-    return [{s: sp.Float(rng.uniform(0.6, 2.4), _EXACT_DIGITS) for s in ordered}
-            for _ in range(_POINTS if ordered else 1)]
+    points = [{s: sp.Float(rng.uniform(0.6, 2.4), _EXACT_DIGITS) for s in ordered}
+              for _ in range(_POINTS if ordered else 1)]
+    if signed and ordered:
+        points += [{s: sp.Float(rng.uniform(-2.4, 2.4), _EXACT_DIGITS) for s in ordered}
+                   for _ in range(_POINTS)]
+    return points
+
+
+def _signed(*exprs: sp.Basic) -> bool:
+    return any(e.has(sp.Abs, sp.floor, sp.ceiling, sp.sign) for e in exprs)
 
 
 def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Float]) -> sp.Expr | None:
@@ -323,7 +336,7 @@ def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Float]) -> sp.Expr | None
 def _symbolic_equal(a: sp.Expr, b: sp.Expr, tol: sp.Float) -> bool:
     """Equal at several random points with 30 digits; unsure cases go to ``simplify``."""
     checked = 0
-    for point in _points(a.free_symbols | b.free_symbols):
+    for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
         va, vb = _evaluate(a, point), _evaluate(b, point)
         if va is None or vb is None:
             continue

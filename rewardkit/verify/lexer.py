@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rewardkit.verify.errors import MathParseError
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "Token", "clean_latex", "nesting_depth", "tokenize"]
+__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MIN_WORD", "SHORT_WORDS", "Token", "clean_latex", "nesting_depth", "tokenize"]
 
 MAX_LENGTH = 2000  # characters of one answer; longer is not a final answer
 MAX_DEPTH = 40  # nesting of brackets and braces
@@ -28,6 +28,9 @@ _UNICODE = {
     "\u222a": r"\cup ", "\u2229": r"\cap ", "\u00b0": r"^\circ ", "\u2208": r"\in ",
     "\u00b1": r"\pm ", "\u2205": r"\emptyset ", "\u2019": "'",
 }
+_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
+                              "0123456789-")
+_SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*(?:\.(?!\d))?")
 _SPACING = re.compile(
@@ -43,7 +46,9 @@ def clean_latex(text: str) -> str:
     >>> clean_latex(r"\$\left( 1,\! 000 \right).")
     '( 1,000 )'
     """
-    s = unicodedata.normalize("NFKC", text)
+    s = _SUPERSCRIPT_RE.sub(lambda m: "^{" + m.group(0).translate(_SUPERSCRIPTS) + "}", text)
+    s = unicodedata.normalize("NFKC", s).replace("\u2044", "/")
+    s = s.replace("{,}", ",")
     s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
     s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3})", ",", s)
     s = s.replace(r"\$", " ").replace(r"\%", "%")
@@ -87,6 +92,14 @@ class Token:
     pos: int
 
 
+MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are variables
+# Words shorter than MIN_WORD that are not products of variables: functions, constants,
+# connectives and common units.
+SHORT_WORDS = frozenset({
+    "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
+    "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
+    "lbs",
+})
 _NUMBER = re.compile(r"\d+\.(?=\s*\\overline)|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+(?![\d.]))?")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?")
 _LETTERS = re.compile(r"[A-Za-z]+")
@@ -131,7 +144,10 @@ def tokenize(text: str) -> list[Token]:
         if c.isascii() and c.isalpha():
             m = _LETTERS.match(text, i)
             word = m.group(0)
-            tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
+            if len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
+                tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
+            else:  # "xy" is x times y
+                tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))
             i = m.end()
             continue
         if c == "\\":

@@ -24,7 +24,7 @@ from functools import lru_cache
 import sympy as sp
 
 from rewardkit.verify.errors import MathParseError
-from rewardkit.verify.lexer import Token, clean_latex, tokenize
+from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
 
 __all__ = ["PM", "AnswerList", "Parsed", "parse_expression", "parse_math"]
 
@@ -133,8 +133,8 @@ _UNIT_WORDS = frozenset(
         "gram", "liters", "litres", "liter", "gallons", "gallon", "square", "cubic", "per",
     }
 )
-_MIN_WORD = 4  # unknown letter runs this long are words (units or text), not products
 
+_BP_CHOOSE = 12
 _BP_RELATION, _BP_SET, _BP_ADD, _BP_MUL, _BP_IMPLICIT, _BP_POW, _BP_POSTFIX = (
     10, 15, 20, 30, 35, 40, 50)
 
@@ -142,7 +142,7 @@ _BP_RELATION, _BP_SET, _BP_ADD, _BP_MUL, _BP_IMPLICIT, _BP_POW, _BP_POSTFIX = (
 def _is_unit_word(word: str) -> bool:
     lower = word.lower()
     return lower in _UNIT_WORDS or (
-        len(word) >= _MIN_WORD and lower not in _FUNCTIONS and lower not in _CONSTANTS
+        len(word) >= MIN_WORD and lower not in _FUNCTIONS and lower not in _CONSTANTS
         and lower not in _SEPARATOR_WORDS
     )
 
@@ -264,6 +264,8 @@ class _Parser:
                 return _BP_RELATION
             if value in _SET_OPS:
                 return _BP_SET
+            if value == "choose":
+                return _BP_CHOOSE
             if value in ("pm", "mp"):
                 return _BP_ADD
             if value in _MUL_CMDS or value == "div":
@@ -299,12 +301,19 @@ class _Parser:
         if kind == "num":
             return self._number(tok)
         if kind == "letter":
+            if value in "fgh" and self.at("op", "(") and self.at("letter", None, 1) and self.at(
+                    "op", ")", 2) and self.at("op", "=", 3):
+                arg = self._letter(self.tokens[self.i + 1].value)
+                self.i += 3
+                return sp.Function(value)(arg)  # f(x) = ...: a function named by one letter
             return self._letter(value)
         if kind == "word":
             return self._word(tok)
         if kind == "cmd":
             return self._command(tok)
         if kind == "text":
+            if _text_kind(value) == "empty":  # \text{\$}18: a currency sign, now blank
+                return self.nud(self.next())
             if _text_kind(value) != "math":
                 raise self.fail(tok)
             return self._sub_parse(value)
@@ -354,6 +363,10 @@ class _Parser:
                 and kinds[2] == kinds[5] == "num" and values[2].isdigit() and values[5].isdigit()):
             self.i += 7
             return sp.Rational(int(values[2]), int(values[5]))
+        if (len(t) >= 2 and kinds[0] == "cmd" and values[0] in _FRACS and kinds[1] == "num"
+                and len(values[1]) == 2 and values[1].isdigit() and values[1][1] != "0"):
+            self.i += 2  # 2\frac12
+            return sp.Rational(int(values[1][0]), int(values[1][1]))
         if (len(t) >= 3 and kinds[0] == "num" and values[1] == "/" and kinds[2] == "num"
                 and values[0].isdigit() and values[2].isdigit()
                 and int(values[0]) < int(values[2])
@@ -410,13 +423,7 @@ class _Parser:
             return sp.sqrt(self._paren_or_arg())
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
-        if len(tok.value) >= _MIN_WORD or lower in _UNIT_WORDS or lower in _SEPARATOR_WORDS:
-            raise self.fail(tok)
-        # a short run of letters is a product of single-letter variables: "xy" = x*y
-        product: sp.Basic = sp.Integer(1)
-        for letter in tok.value:
-            product = product * self._letter(letter)
-        return product
+        raise self.fail(tok)  # a unit, a connective or a word of text is not a value
 
     def _command(self, tok: Token) -> sp.Basic:
         name = tok.value
@@ -673,6 +680,8 @@ class _Parser:
                 return _divide(left, self.expr(_BP_MUL))
             if value == "degree":
                 return self._degrees(left)
+            if value == "choose":
+                return _binomial(left, self.expr(_BP_CHOOSE))
         # implicit multiplication: put the token back and parse the next factor
         self.i -= 1
         return _multiply(left, self.expr(_BP_IMPLICIT))
@@ -825,6 +834,8 @@ def _binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
         return sp.Integer(math.comb(int(n), int(k)))
     if n.is_number and k.is_number:
         raise MathParseError("binomial of non-integers")
+    if k.is_Integer and abs(k) > MAX_FACTORIAL * 20:
+        raise MathParseError("binomial too large", reason="too_large")
     return sp.binomial(n, k)
 
 
