@@ -289,19 +289,23 @@ def _parse_side(text: str, role: str, variables: str) -> _Side | None:
         if bad:
             return None
         candidates = iter([tokens])
-    has_command = False
-    for candidate in candidates:
+    for n, candidate in enumerate(candidates):
         if _cut_mid_expression(tokens, candidate, role):
             return None  # "66 fish * 1/3 = 22": the expression runs on past a word
         try:
             return _parse_tokens(candidate, variables)
         except _Unsupported:
-            has_command = has_command or any(t[0] == "cmd" for t in candidate)
+            if n == 0 and any(t[0] == "cmd" and t[1] not in _FRAC_CMDS for t in candidate):
+                # LaTeX the fast parser does not know: the verifier's parser, or nothing
+                # (trimming would cut a command from its argument)
+                return _parse_with_verifier(_join(candidate))
         except RecursionError:
             return None
-    if has_command or role == "middle":
-        return _parse_with_verifier(text, role)
     return None
+
+
+def _join(tokens: list[tuple[str, str, bool]]) -> str:
+    return "".join((" " if space else "") + text for _, text, space in tokens).strip()
 
 
 def _cut_mid_expression(tokens: list, candidate: list, role: str) -> bool:
@@ -315,11 +319,9 @@ def _cut_mid_expression(tokens: list, candidate: list, role: str) -> bool:
     return False
 
 
-def _parse_with_verifier(text: str, role: str) -> _Side | None:
-    """Sides with LaTeX the fast parser does not know go to the verifier's safe parser
-    (numeric results only). ``None`` when it is absent or cannot parse them."""
-    if role != "middle" or "\\" not in text:
-        return None
+def _parse_with_verifier(text: str) -> _Side | None:
+    """A side with LaTeX the fast parser does not know (``\\sqrt``, ``\\pi``), read by the
+    verifier's safe parser (numeric results only); ``None`` when it is absent or fails."""
     try:
         from rewardkit.verify import MathParseError, parse_math  # the verifier's parser
     except ImportError:

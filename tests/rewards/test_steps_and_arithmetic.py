@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import time
 
 import pytest
@@ -135,12 +136,12 @@ def test_algebra_across_steps():
 
 
 def test_latex_beyond_the_fast_parser_uses_the_verifier_when_present():
-    from rewardkit import verify
-
+    verify = importlib.import_module("rewardkit.verify")  # rewardkit.verify is also a function
     if not hasattr(verify, "parse_math"):
         pytest.skip("the verifier's parse_math is not merged yet")
     assert [c.correct for c in find_claims("so 2 = \\sqrt{4} = 2")] == [True, True]
     assert [c.correct for c in find_claims("so 2 = \\sqrt{9} = 2")] == [False, False]
+    assert [c.correct for c in find_claims("\\sqrt{16} + \\frac{1}{2} = 4.5")] == [True]
 
 
 def test_hostile_steps_are_neutral_and_fast():
