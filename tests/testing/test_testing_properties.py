@@ -17,6 +17,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from rewardkit.rewards import get_reward, reward_names
+from rewardkit.testing import check_reward_contract
 from rewardkit.testing.calling import call_like_trl
 
 # name -> why it is not property-tested here
@@ -104,3 +105,9 @@ def test_every_registered_reward_is_covered_or_excluded_with_a_reason():
     for table in (EXCLUDED, KWARGS, RANGES):
         assert set(table) <= set(reward_names()), "a table names a reward that no longer exists"
     assert all(reason for reason in EXCLUDED.values())
+
+
+@pytest.mark.parametrize("name", reward_names())
+def test_every_registered_reward_keeps_the_contract(name):
+    report = check_reward_contract(reward_under_test(name), huge_chars=200_000)
+    assert report.passed, str(report)
