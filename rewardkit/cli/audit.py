@@ -53,6 +53,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         default=len(DEFAULT_PROBLEMS),
         help=f"number of built-in problems to use (1 to {len(DEFAULT_PROBLEMS)})",
     )
+    parser.add_argument(
+        "--time-limit",
+        type=float,
+        metavar="SECONDS",
+        help="record a reward call that takes longer as an error (runs calls in a thread)",
+    )
     parser.set_defaults(handler=run)
 
 
@@ -70,6 +76,7 @@ def run(args: argparse.Namespace) -> int:
             threshold=args.threshold,
             completion_format=args.format,
             gold_column=args.gold_column,
+            time_limit=args.time_limit,
             progress=True,
         )
         reports.append(report)

@@ -35,7 +35,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
-from rewardkit.testing.calling import call_like_trl
+from rewardkit.testing.calling import call_like_trl, with_deadline
 from rewardkit.testing.probes import (
     DEFAULT_PROBLEMS,
     PROBES,
@@ -196,6 +196,7 @@ def audit_reward(
     threshold: float = DEFAULT_THRESHOLD,
     completion_format: str = "auto",
     gold_column: str = "solution",
+    time_limit: float | None = None,
     progress: bool = False,
 ) -> AuditReport:
     """Run the probe battery against ``reward`` and report what it pays.
@@ -203,6 +204,9 @@ def audit_reward(
     ``completion_format`` is ``"plain"``, ``"chat"`` or ``"auto"`` (plain strings when the
     reward takes them, chat messages otherwise). ``gold_column`` names the keyword the gold
     answer is passed under (``solution`` is what TRL's ``accuracy_reward`` reads).
+    With ``time_limit`` (seconds) each call runs in a worker thread and one that overruns
+    is recorded as an error; without it the reward runs in the calling thread, as in a
+    trainer (rewards whose own timeouts need the main thread keep them).
     """
     if completion_format not in _FORMATS:
         raise ValueError(f"completion_format must be one of {_FORMATS}, got {completion_format!r}")
@@ -210,8 +214,10 @@ def audit_reward(
         raise ValueError("the audit needs at least one problem")
     if not math.isfinite(threshold):
         raise ValueError(f"threshold must be a finite number, got {threshold!r}")
+    if time_limit is not None and not time_limit > 0:
+        raise ValueError(f"time_limit must be positive seconds, got {time_limit!r}")
     name = str(getattr(reward, "__name__", type(reward).__name__))
-    scorer = _Scorer(reward, list(problems), gold_column)
+    scorer = _Scorer(reward, list(problems), gold_column, time_limit)
     findings: list[str] = []
 
     honest = [honest_correct(p) for p in problems] + [honest_wrong(p) for p in problems]
@@ -263,7 +269,8 @@ def _run_probe(
             texts.append(text)
             owners.append((i, variant))
     values, error = scorer.score(texts, fmt, problem_index=[i for i, _ in owners])
-    if error is not None:  # retry one by one so that one crash does not hide the rest
+    if error is not None and not error.startswith("TimeoutError"):
+        # retry one by one so that one crash does not hide the rest
         values, errors = [], []
         for text, (i, _) in zip(texts, owners, strict=True):
             value, one_error = scorer.score([text], fmt, problem_index=[i])
@@ -273,7 +280,7 @@ def _run_probe(
         error = errors[0] if errors else None
         n_errors = len(errors)
     else:
-        n_errors = 0
+        n_errors = len(texts) if error is not None else 0
     by_variant = {
         variant: _mean(
             [v for v, (_, owner) in zip(values, owners, strict=True) if owner == variant]
@@ -311,10 +318,17 @@ def _mean(values: Sequence[float | None]) -> float | None:
 class _Scorer:
     """Calls one reward on batches of completion texts, the way TRL calls it."""
 
-    def __init__(self, reward: Callable[..., Any], problems: list[MathProblem], gold_column: str):
+    def __init__(
+        self,
+        reward: Callable[..., Any],
+        problems: list[MathProblem],
+        gold_column: str,
+        time_limit: float | None,
+    ):
         self.reward = reward
         self.problems = problems
         self.gold_column = gold_column
+        self.time_limit = time_limit
 
     def score(
         self,
@@ -337,10 +351,20 @@ class _Scorer:
             completions: list[Any] = [[{"role": "assistant", "content": t}] for t in texts]
         else:
             prompts, completions = [p.prompt for p in problems], list(texts)
+        columns = {self.gold_column: [p.gold for p in problems]}
         try:
-            out = call_like_trl(
-                self.reward, completions, prompts, {self.gold_column: [p.gold for p in problems]}
-            )
+            if self.time_limit is None:
+                out = call_like_trl(self.reward, completions, prompts, columns)
+            else:
+                outcome = with_deadline(
+                    lambda: call_like_trl(self.reward, completions, prompts, columns),
+                    self.time_limit,
+                )
+                if outcome is None:
+                    raise TimeoutError(f"no result within {self.time_limit:g} s")
+                out, error = outcome
+                if error is not None:
+                    raise error
             values = list(out)
             if len(values) != len(texts):
                 raise ValueError(f"returned {len(values)} rewards for {len(texts)} completions")

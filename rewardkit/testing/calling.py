@@ -19,7 +19,7 @@ from typing import Any
 
 from rewardkit.text import completion_text
 
-__all__ = ["call_like_trl", "call_reward", "is_async_reward"]
+__all__ = ["call_like_trl", "call_reward", "is_async_reward", "with_deadline"]
 
 
 def call_reward(reward: Callable[..., Any], **kwargs: Any) -> Any:
@@ -84,6 +84,30 @@ def call_like_trl(
 def is_async_reward(reward: Any) -> bool:
     """Whether calling ``reward`` gives a coroutine (an async function or ``async __call__``)."""
     return inspect.iscoroutinefunction(reward) or inspect.iscoroutinefunction(type(reward).__call__)
+
+
+def with_deadline(fn: Callable[[], Any], seconds: float) -> tuple[Any, BaseException | None] | None:
+    """Run ``fn`` in a daemon thread: ``(result, error)``, or ``None`` when it overran.
+
+    An overrunning call is abandoned, not killed (Python cannot stop a thread).
+
+    >>> with_deadline(lambda: 1 / 0, 1.0)[1]
+    ZeroDivisionError('division by zero')
+    """
+    box: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            box["value"] = fn()
+        except BaseException as exc:  # handed back to the caller
+            box["error"] = exc
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(seconds)
+    if worker.is_alive():
+        return None
+    return box.get("value"), box.get("error")
 
 
 def _ignore(*args: Any) -> None:

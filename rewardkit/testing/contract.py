@@ -27,14 +27,13 @@ from __future__ import annotations
 import asyncio
 import math
 import pickle
-import threading
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
-from rewardkit.testing.calling import call_like_trl, is_async_reward
+from rewardkit.testing.calling import call_like_trl, is_async_reward, with_deadline
 
 __all__ = [
     "CHECKS",
@@ -346,7 +345,7 @@ class _Batch:
         unit = "1 + 1 = 2. {{\\boxed{"
         text = "<think>" + unit * (n_chars // len(unit)) + "</think> \\boxed{4}"
         start = time.perf_counter()
-        outcome = _with_deadline(
+        outcome = with_deadline(
             lambda: self.call([text, "\\boxed{4}"], rows=[0, 0]), self.time_limit
         )
         if outcome is None:
@@ -405,7 +404,7 @@ class _Batch:
                 outs = [inline, *threaded]
             return [_as_list(o) for o in outs]
 
-        outcome = _with_deadline(lambda: asyncio.run(main()), self.time_limit)
+        outcome = with_deadline(lambda: asyncio.run(main()), self.time_limit)
         if outcome is None:
             raise _Failed(f"no result within {self.time_limit:g} s inside an event loop")
         results, error = outcome
@@ -461,23 +460,3 @@ def _valid(value: Any) -> bool:
 
 def _show(value: Any) -> str:
     return "None" if value is None else f"{value:g}" if _valid(value) else repr(value)
-
-
-def _with_deadline(
-    fn: Callable[[], Any], seconds: float
-) -> tuple[Any, BaseException | None] | None:
-    """Run ``fn`` in a daemon thread; ``(result, error)``, or ``None`` when it overran."""
-    box: dict[str, Any] = {}
-
-    def run() -> None:
-        try:
-            box["value"] = fn()
-        except BaseException as exc:  # reported by the check, not raised
-            box["error"] = exc
-
-    worker = threading.Thread(target=run, daemon=True)
-    worker.start()
-    worker.join(seconds)
-    if worker.is_alive():
-        return None
-    return box.get("value"), box.get("error")

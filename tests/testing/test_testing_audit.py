@@ -12,6 +12,7 @@ from audit_test_rewards import (
     LastBox,
     Raises,
     RaisesOnLong,
+    SlowOnHuge,
 )
 
 from rewardkit.rewards import BoxedAccuracy, get_reward
@@ -128,6 +129,17 @@ def test_a_crash_on_some_completions_is_localised():
     [rep] = mixed.probes
     assert 0 < rep.n_errors < rep.n_completions
     assert rep.n_scored == rep.n_completions - rep.n_errors
+
+
+def test_a_call_over_the_time_limit_is_recorded_and_the_audit_goes_on():
+    probes = [get_probe("extreme_length"), get_probe("confident_wrong")]
+    report = audit_reward(SlowOnHuge(), problems=FEW[:1], probes=probes, time_limit=0.3)
+    slow, quick = report.probes
+    assert slow.error == "TimeoutError: no result within 0.3 s"
+    assert slow.n_errors == slow.n_completions and slow.n_scored == 0
+    assert quick.error is None and quick.n_scored == quick.n_completions
+    with pytest.raises(ValueError, match="time_limit"):
+        audit_reward(SlowOnHuge(), time_limit=0)
 
 
 def test_async_rewards_are_awaited():

@@ -89,6 +89,7 @@ def test_trl_accuracy_reward_is_audited_in_chat_format(tmp_path, capsys):
         ["audit", "boxed_accuracy", "--probe", "no_such_probe"],
         ["audit", "boxed_accuracy", "--problems", "0"],
         ["audit", "boxed_accuracy", "--threshold", "nan"],
+        ["audit", "boxed_accuracy", "--time-limit", "-1"],
     ],
 )
 def test_usage_errors_exit_two(args, capsys):
