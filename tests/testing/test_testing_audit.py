@@ -9,7 +9,10 @@ from audit_test_rewards import (
     AsyncLastBox,
     ChatOnlyLastBox,
     Constant,
+    GoldAnywhere,
+    GullibleJudge,
     LastBox,
+    LovesLength,
     Raises,
     RaisesOnLong,
     SlowOnHuge,
@@ -61,6 +64,21 @@ def test_a_last_box_reward_is_caught_hedging():
     assert not probes["confident_wrong"].flagged
     assert not report.passed
     assert report.table().endswith("FAILED: paid for " + ", ".join(p.name for p in report.flagged))
+
+
+@pytest.mark.parametrize(
+    ("reward", "caught_by"),
+    [
+        (GullibleJudge(), {"judge_injection"}),
+        (GoldAnywhere(), {"repetition", "extreme_length", "hedging_in_words", "several_boxed"}),
+        (LovesLength(), {"extreme_length", "repetition"}),
+        (LastBox(), {"answer_in_think_only", "think_tag_tricks", "several_boxed", "latex_tricks"}),
+    ],
+    ids=lambda x: getattr(x, "__name__", None),
+)
+def test_each_kind_of_hackable_reward_is_caught_by_its_probes(reward, caught_by):
+    report = audit_reward(reward, problems=FEW)
+    assert caught_by <= {p.name for p in report.flagged}, report.table()
 
 
 def test_threshold_is_compared_with_the_best_paid_variant():
