@@ -137,8 +137,9 @@ def _is_text_answer(text: str) -> bool:
     if not s or any(not (c.isalpha() or c in " ',.-") for c in s):
         return False
     words = re.findall(r"[^\W\d_]+", s)
-    return any(len(w) >= 3 and w.lower() not in _MATH_WORDS for w in words) or any(
-        not w.isascii() for w in words)
+    # a run of capitals (ABC) names points, it is not a word
+    return any(len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper()
+               for w in words) or any(not w.isascii() for w in words)
 
 
 def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: bool = False

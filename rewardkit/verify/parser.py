@@ -80,7 +80,15 @@ def parse_expression(text: str) -> Parsed:
     if not isinstance(text, str):
         raise MathParseError(f"expected a string, got {type(text).__name__}")
     parser = _Parser(tokenize(clean_latex(text)))
-    expr = parser.parse_top()
+    try:
+        expr = parser.parse_top()
+    except RecursionError:
+        raise MathParseError("expression nested too deeply", reason="too_deep") from None
+    except (TypeError, AttributeError, ValueError, ArithmeticError) as error:
+        if isinstance(error, MathParseError):
+            raise
+        # sympy refusing an operation (a set in arithmetic, a matrix in a function...)
+        raise MathParseError(f"not a valid expression: {error}") from None
     return Parsed(
         expr,
         percent=parser.percent,
@@ -112,7 +120,10 @@ _SETS = {"R": sp.Reals, "Z": sp.Integers, "N": sp.Naturals, "Q": sp.Rationals,
 _FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
 _BINOMS = frozenset({"binom", "dbinom", "tbinom"})
 _TRANSPARENT = frozenset({"mathrm", "mathbf", "boldsymbol", "bm", "mathit", "mathsf", "boxed",
-                          "fbox", "operatorname", "vec", "mathnormal", "textup"})
+                          "fbox", "operatorname", "vec", "mathnormal", "textup", "overline",
+                          "bar", "hat", "widehat", "overrightarrow", "tilde"})
+# Marks before a name that do not change what is named: \angle ABC is ABC.
+_NAME_MARKS = frozenset({"angle", "measuredangle", "triangle", "arc", "overarc"})
 _MATRICES = frozenset({"matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix", "array"})
 _RELATIONS = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
               "le": sp.LessThan, "leq": sp.LessThan, "leqslant": sp.LessThan,
@@ -293,6 +304,7 @@ class _Parser:
     @staticmethod
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
+                or name in _NAME_MARKS
                 or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil"))
 
     # -- prefix positions ---------------------------------------------------------------
@@ -301,11 +313,10 @@ class _Parser:
         if kind == "num":
             return self._number(tok)
         if kind == "letter":
-            if value in "fgh" and self.at("op", "(") and self.at("letter", None, 1) and self.at(
-                    "op", ")", 2) and self.at("op", "=", 3):
-                arg = self._letter(self.tokens[self.i + 1].value)
-                self.i += 3
-                return sp.Function(value)(arg)  # f(x) = ...: a function named by one letter
+            if value in "fgh":
+                named = self._function_name(value)
+                if named is not None:
+                    return named
             return self._letter(value)
         if kind == "word":
             return self._word(tok)
@@ -321,7 +332,7 @@ class _Parser:
             return self._environment(tok)
         if kind == "op":
             if value == "-":
-                return -self.expr(_BP_MUL)
+                return _negate(self.expr(_BP_MUL))
             if value == "+":
                 return self.expr(_BP_MUL)
             if value in "([":
@@ -337,8 +348,21 @@ class _Parser:
                 inner = self.expr(0)
                 self.abs_depth -= 1
                 self.expect_op("|")
-                return sp.Abs(inner)
+                return _apply(sp.Abs, inner)
         raise self.fail(tok)
+
+    def _function_name(self, letter: str) -> sp.Basic | None:
+        """``f(x) =`` and ``f^{-1}(x) =``: the name of a function being defined."""
+        values = [t.value for t in self.tokens[self.i : self.i + 9]]
+        inverse = values[:5] == ["^", "{", "-", "1", "}"]
+        rest = values[5:] if inverse else values
+        start = self.i + (5 if inverse else 0)
+        if (len(rest) >= 4 and rest[0] == "(" and rest[2] == ")" and rest[3] == "="
+                and self.tokens[start + 1].kind == "letter"):
+            self.i = start + 3
+            name = f"{letter}_inverse" if inverse else letter
+            return sp.Function(name)(self._letter(rest[1]))
+        return None
 
     def _number(self, tok: Token) -> sp.Basic:
         digits = tok.value
@@ -420,7 +444,7 @@ class _Parser:
         if lower in _FUNCTIONS:
             return self._function(lower)
         if lower == "sqrt":
-            return sp.sqrt(self._paren_or_arg())
+            return _apply(sp.sqrt, self._paren_or_arg())
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
         raise self.fail(tok)  # a unit, a connective or a word of text is not a value
@@ -440,7 +464,7 @@ class _Parser:
                 index = self.expr(0)
                 self.expect_op("]")
             radicand = self.arg()
-            return sp.sqrt(radicand) if index is None else sp.root(radicand, index)
+            return _apply(sp.sqrt, radicand) if index is None else _apply(sp.root, radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:
@@ -449,6 +473,8 @@ class _Parser:
             return sp.Symbol(name)
         if name in _TRANSPARENT:
             return self.arg()
+        if name in _NAME_MARKS:
+            return self.expr(_BP_MUL)
         if name == "mathbb":
             letter = self.arg_text()
             if letter not in _SETS:
@@ -460,7 +486,7 @@ class _Parser:
             want = "rfloor" if name == "lfloor" else "rceil"
             if close.kind != "cmd" or close.value != want:
                 raise self.fail(close)
-            return sp.floor(inner) if name == "lfloor" else sp.ceiling(inner)
+            return _apply(sp.floor if name == "lfloor" else sp.ceiling, inner)
         if name in ("pm", "mp"):
             return PM * self.expr(_BP_MUL)
         raise MathParseError(f"unsupported command \\{name} at {tok.pos}", reason="unsupported")
@@ -478,7 +504,7 @@ class _Parser:
             if power == -1 and name in _INVERSE:
                 func, power = _INVERSE[name], None
         argument = self._function_argument()
-        value = func(argument) if base is None else sp.log(argument, base)
+        value = _apply(func, argument) if base is None else _apply(sp.log, argument, base)
         return value if power is None else _power(value, power)
 
     def _function_argument(self) -> sp.Basic:
@@ -521,7 +547,7 @@ class _Parser:
         if tok.kind == "cmd":
             return self._command(tok)
         if tok.kind == "op" and tok.value == "-":
-            return -self.arg()
+            return _negate(self.arg())
         if tok.kind == "op" and tok.value == "(":
             inner = self.expr(0)
             self.expect_op(")")
@@ -754,6 +780,19 @@ def _check_size(value: sp.Basic) -> sp.Basic:
     return value
 
 
+def _apply(func: type[sp.Function], *args: sp.Basic) -> sp.Basic:
+    """A function from the fixed table applied to checked scalar arguments."""
+    _check_scalar(*args)
+    return _check_size(func(*args))
+
+
+def _negate(a: sp.Basic) -> sp.Basic:
+    if isinstance(a, sp.MatrixBase):
+        return -a
+    _check_scalar(a)
+    return -a
+
+
 def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     _check_scalar(a, b)
     return a + b
@@ -761,6 +800,9 @@ def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 
 def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
+        for v in (a, b):
+            if not isinstance(v, sp.MatrixBase):
+                _check_scalar(v)
         both = isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)
         if both and a.shape[1] != b.shape[0]:
             raise MathParseError("matrix shapes do not match")
