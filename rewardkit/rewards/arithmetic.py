@@ -43,6 +43,7 @@ _NORMALISE = (
     (re.compile(r"\\div(?![A-Za-z])|÷"), "/"),
     (re.compile(r"−"), "-"),
     (re.compile(r"\\(?:left|right)(?![A-Za-z])|\\[,;:! ]|\\\$"), ""),
+    (re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])"), ""),  # "= \boxed{28}" claims 28
     (re.compile(r"(?<=\d),(?=\d{3}(?!\d))"), ""),  # thousands separators
     (re.compile(r"(?<=[\d)])[ \t]*[xX][ \t]*(?=\$?[\d(])"), "*"),  # "2 x 0.5": x is times
 )
@@ -289,19 +290,31 @@ def _parse_side(text: str, role: str, variables: str) -> _Side | None:
         if bad:
             return None
         candidates = iter([tokens])
-    for n, candidate in enumerate(candidates):
+    tried_verifier = False
+    for candidate in candidates:
         if _cut_mid_expression(tokens, candidate, role):
             return None  # "66 fish * 1/3 = 22": the expression runs on past a word
+        if role == "left" and _cuts_latex(tokens, candidate):
+            continue  # "\sqrt{16} + 1": "{16} + 1" is not what was written
         try:
             return _parse_tokens(candidate, variables)
         except _Unsupported:
-            if n == 0 and any(t[0] == "cmd" and t[1] not in _FRAC_CMDS for t in candidate):
-                # LaTeX the fast parser does not know: the verifier's parser, or nothing
-                # (trimming would cut a command from its argument)
-                return _parse_with_verifier(_join(candidate))
+            if not tried_verifier and any(t[0] == "cmd" for t in candidate):
+                tried_verifier = True  # LaTeX the fast parser does not know
+                side = _parse_with_verifier(_join(candidate))
+                if side is not None:
+                    return side
         except RecursionError:
             return None
     return None
+
+
+def _cuts_latex(tokens: list, candidate: list) -> bool:
+    """Whether a left side would start inside a LaTeX command's arguments."""
+    if not candidate or len(candidate) == len(tokens):
+        return False
+    before = tokens[len(tokens) - len(candidate) - 1]
+    return before[0] == "cmd" or candidate[0][1] == "{"
 
 
 def _join(tokens: list[tuple[str, str, bool]]) -> str:

@@ -104,9 +104,15 @@ class PRMStepScorer:
     @property
     def model(self) -> Any:
         if self._model is None:
-            from transformers import AutoModel, AutoModelForTokenClassification
+            from transformers import AutoConfig, AutoModel, AutoModelForTokenClassification
 
-            loader = AutoModelForTokenClassification if self.style == "trl" else AutoModel
+            config = AutoConfig.from_pretrained(
+                self.model_ref, trust_remote_code=self.trust_remote_code
+            )
+            # Qwen2.5-Math-PRM ships its own head, registered for AutoModel only; every
+            # other PRM is a plain token classifier.
+            custom = "AutoModel" in (getattr(config, "auto_map", None) or {})
+            loader = AutoModel if custom else AutoModelForTokenClassification
             self._model = loader.from_pretrained(
                 self.model_ref, trust_remote_code=self.trust_remote_code
             )
@@ -177,6 +183,11 @@ class PRMStepScorer:
                     input_ids=input_ids.to(self.device), attention_mask=mask.to(self.device)
                 )
             logits = output.logits if hasattr(output, "logits") else output[0]
+            if logits.dim() != 3 or logits.shape[-1] > 16:
+                raise ValueError(
+                    f"{self!r}: the model returned {tuple(logits.shape)}, not per-token class "
+                    "logits; load a token-classification PRM"
+                )
             logits = logits.float()
             if logits.shape[-1] == 1:
                 probs = torch.sigmoid(logits[..., 0])

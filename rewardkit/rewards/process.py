@@ -21,6 +21,7 @@ last token, for trainers that take token-level rewards.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from typing import Any
 
@@ -32,6 +33,8 @@ from rewardkit.rewards.steps import Step, segment_steps, token_end_indices
 from rewardkit.text import completion_text
 
 __all__ = ["ProcessReward", "StepScorer"]
+
+logger = logging.getLogger(__name__)
 
 DEFAULT_PROBLEM_COLUMNS = ("problem", "question")
 
@@ -83,11 +86,11 @@ class ProcessReward(Reward):
 
     Reasons: ``ok``, ``wrong_step`` (a step below ``threshold``), ``no_checkable_step``,
     ``no_steps``, ``bad_scores`` (the scorer returned the wrong number of scores or values
-    outside ``[0, 1]``).
+    outside ``[0, 1]``), ``scorer_error`` (it raised; the error is in the details).
     """
 
     name = "process"
-    reasons = (OK, "wrong_step", "no_checkable_step", "no_steps", "bad_scores")
+    reasons = (OK, "wrong_step", "no_checkable_step", "no_steps", "bad_scores", "scorer_error")
     logged_details = ("first_error",)
 
     def __init__(
@@ -146,19 +149,26 @@ class ProcessReward(Reward):
                 return value
         return completion_text(sample.prompt)
 
-    def step_scores(self, samples: Sequence[Sample]) -> list[tuple[list[Step], list | None]]:
-        """For each sample, its steps and their scores (``None``: the scorer misbehaved)."""
+    def step_scores(self, samples: Sequence[Sample]) -> list[tuple[list[Step], Any]]:
+        """For each sample, its steps and their scores: a list, ``None`` when the scorer
+        returned something invalid, or the exception it raised."""
         steps = [self.steps(s.text) for s in samples]
         problems = [self._problem(s) for s in samples]
         todo = [i for i, st in enumerate(steps) if st]
         texts = [[step.text for step in steps[i]] for i in todo]
-        batch = getattr(self.scorer, "score_steps_batch", None)
-        if callable(batch):
-            scored = batch([problems[i] for i in todo], texts)
-        else:
-            score = self.scorer.score_steps
-            scored = [score(problems[i], t) for i, t in zip(todo, texts, strict=True)]
-        out: list[tuple[list[Step], list | None]] = [(st, []) for st in steps]
+        out: list[tuple[list[Step], Any]] = [(st, []) for st in steps]
+        try:
+            batch = getattr(self.scorer, "score_steps_batch", None)
+            if callable(batch):
+                scored = list(batch([problems[i] for i in todo], texts))
+            else:
+                score = self.scorer.score_steps
+                scored = [score(problems[i], t) for i, t in zip(todo, texts, strict=True)]
+        except Exception as exc:  # a failing scorer (model, network) must not end training
+            logger.warning("step scorer %r failed: %s", self.scorer, exc, exc_info=True)
+            for i in todo:
+                out[i] = (steps[i], exc)
+            return out
         for i, scores in zip(todo, scored, strict=False):
             out[i] = (steps[i], _valid(scores, len(steps[i])))
         return out
@@ -168,6 +178,10 @@ class ProcessReward(Reward):
         for steps, scores in self.step_scores(samples):
             if not steps:
                 results.append(RewardResult(self._empty(), "no_steps", {"n_steps": 0}))
+                continue
+            if isinstance(scores, Exception):
+                error = f"{type(scores).__name__}: {scores}"
+                results.append(RewardResult(None, "scorer_error", {"error": error}))
                 continue
             if scores is None:
                 results.append(RewardResult(None, "bad_scores", {"n_steps": len(steps)}))
@@ -208,7 +222,7 @@ class ProcessReward(Reward):
         for sample, (steps, scores) in zip(samples, self.step_scores(samples), strict=False):
             ids = list(sample.completion_ids or [])
             row = [0.0] * len(ids)
-            if ids and steps and scores:
+            if ids and steps and isinstance(scores, list) and scores:
                 values = step_rewards(scores, self.transform, threshold=self.threshold)
                 ends = token_end_indices(sample.text, [s.end for s in steps], ids, self.tokenizer)
                 for index, value in zip(ends, values, strict=False):

@@ -116,6 +116,9 @@ def test_token_positions_without_tokenizer_are_proportional():
         ("2^100000 = 1", []),
         ("3 − 1 = 2", [True]),  # unicode minus
         ("3 × 4 ÷ 2 = 6", [True]),
+        ("14 * 2 = \\boxed{28}", [True]),
+        ("14 * 2 = 28 \\boxed{28}", [True]),  # not 28 times 28
+        ("\\weird{16} + 1 = 17", [None]),  # unknown LaTeX is never trimmed to "{16} + 1"
     ],
 )
 def test_claims_found_and_checked(step, verdicts):
