@@ -3,6 +3,8 @@ r"""Outcome rewards: is the final answer right?
 >>> reward = BoxedAccuracy()
 >>> reward(completions=[r"\boxed{4}", r"\boxed{5}", "no box"], answer=["4", "4", "4"])
 [1.0, 0.0, 0.0]
+>>> reward(completions=[r"\boxed{5} or \boxed{4}"], answer=["4"])  # hedging is not an answer
+[0.0]
 """
 
 from __future__ import annotations
@@ -31,6 +33,10 @@ class BoxedAccuracy(Reward):
             conventions (``#### N``, ``The answer is``, ``A: N``, bold) are read too.
         **verify_options: comparison options of :class:`rewardkit.verify.VerifyOptions`
             (``rel_tol``, ``abs_tol``, ``percent``, ``units``, ``timeout``).
+
+    Several different boxed answers after the think span (``\\boxed{3} or \\boxed{4}``,
+    a gold box hidden in ``\\phantom``) score 0.0 with the verifier's reason
+    ``multiple_answers``: the last box alone would pay a policy for hedging.
     """
 
     name = "boxed_accuracy"
