@@ -20,6 +20,7 @@ __all__ = [
     "Extraction",
     "ThinkSplit",
     "all_boxed",
+    "answer_region",
     "completion_text",
     "final_answer",
     "gold_answer",
@@ -212,6 +213,18 @@ _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _MAX_FALLBACK = 200  # answers read by the text conventions are short; longer is not an answer
 
 
+def answer_region(text: str, split: ThinkSplit | None = None) -> str:
+    """The part of a completion its final answer is read from: after the think span, and
+    before a span reopened after it (text in a reopened, unclosed span is reasoning).
+
+    >>> answer_region("<think>a</think> \\\\boxed{3} <think>no, \\\\boxed{4}")
+    ' \\\\boxed{3} '
+    """
+    region = (split or split_think(text)).answer
+    reopened = region.find(THINK_OPEN)
+    return region if reopened < 0 else region[:reopened]
+
+
 def final_answer(text: str, *, conventions: bool = True) -> Extraction:
     """The final answer of a completion.
 
@@ -224,13 +237,15 @@ def final_answer(text: str, *, conventions: bool = True) -> Extraction:
     '13'
     >>> final_answer("<think>\\\\boxed{3}</think>").reason
     'no_answer'
+    >>> final_answer("<think>a</think> \\\\boxed{3} <think>no, \\\\boxed{4}").answer
+    '3'
     """
     if not text or not text.strip():
         return Extraction(None, reason="empty_completion")
     split = split_think(text)
     if split.status == "unclosed":
         return Extraction(None, reason="unclosed_think")
-    region = split.answer
+    region = answer_region(text, split)
     boxed = last_boxed(region)
     if boxed is not None:
         return Extraction(boxed.strip(), "boxed")

@@ -3,16 +3,19 @@ r"""Outcome rewards: is the final answer right?
 >>> reward = BoxedAccuracy()
 >>> reward(completions=[r"\boxed{4}", r"\boxed{5}", "no box"], answer=["4", "4", "4"])
 [1.0, 0.0, 0.0]
+>>> reward(completions=[r"\boxed{5} or \boxed{4}"], answer=["4"])  # hedging is not an answer
+[0.0]
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
 from rewardkit.rewards.registry import register_reward
 from rewardkit.text import gold_answer
-from rewardkit.verify import verify_batch
+from rewardkit.verify import VerifyOptions, verify_batch
 
 DEFAULT_GOLD_COLUMNS = ("solution", "answer", "ground_truth", "gold")
 
@@ -28,6 +31,12 @@ class BoxedAccuracy(Reward):
             solution is fine: its boxed answer or GSM8K ``#### N`` is used.
         boxed_only: only a ``\boxed{}`` answer counts (default). When false, the other
             conventions (``#### N``, ``The answer is``, ``A: N``, bold) are read too.
+        **verify_options: comparison options of :class:`rewardkit.verify.VerifyOptions`
+            (``rel_tol``, ``abs_tol``, ``percent``, ``units``, ``timeout``).
+
+    Several different boxed answers after the think span (``\\boxed{3} or \\boxed{4}``,
+    a gold box hidden in ``\\phantom``) score 0.0 with the verifier's reason
+    ``multiple_answers``: the last box alone would pay a policy for hedging.
     """
 
     name = "boxed_accuracy"
@@ -40,6 +49,10 @@ class BoxedAccuracy(Reward):
         "empty_completion",
         "parse_error",
         "timeout",
+        "multiple_answers",
+        "too_long",
+        "too_deep",
+        "too_large",
         "no_gold",
     )
     logged_details = ("answer",)
@@ -50,6 +63,7 @@ class BoxedAccuracy(Reward):
         *,
         boxed_only: bool = True,
         name: str | None = None,
+        **verify_options: Any,
     ) -> None:
         super().__init__(name=name)
         columns = (gold_column,) if isinstance(gold_column, str) else tuple(gold_column or ())
@@ -57,12 +71,13 @@ class BoxedAccuracy(Reward):
             raise ValueError(f"gold_column must name one or more columns, got {gold_column!r}")
         self.gold_columns = columns
         self.boxed_only = boxed_only
+        self.verify_options = VerifyOptions.from_kwargs(boxed_only=boxed_only, **verify_options)
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         golds = [self._gold(s) for s in samples]
         readable = [i for i, gold in enumerate(golds) if gold is not None]
         verdicts = verify_batch(
-            [(samples[i].text, golds[i]) for i in readable], boxed_only=self.boxed_only
+            [(samples[i].text, golds[i]) for i in readable], options=self.verify_options
         )
         results = [RewardResult(None, "no_gold") for _ in samples]
         for i, verdict in zip(readable, verdicts, strict=True):

@@ -103,7 +103,13 @@ class Reward:
         **kwargs: Any,
     ) -> list[RewardResult]:
         """Score a batch and return one :class:`RewardResult` per completion."""
-        samples = make_samples(prompts, completions, completion_ids, kwargs)
+        return self.score_batch(make_samples(prompts, completions, completion_ids, kwargs))
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """:meth:`score_samples` that never raises: a failing batch is scored one by one.
+
+        Composite rewards call it to score their components on samples already built.
+        """
         try:
             results = list(self.score_samples(samples))
             if len(results) != len(samples):

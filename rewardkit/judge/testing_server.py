@@ -1,0 +1,345 @@
+"""A fake chat-completions server on loopback that injects faults, for testing judge setups.
+
+:class:`FakeJudgeServer` speaks enough of the OpenAI chat-completions protocol for
+:class:`~rewardkit.judge.backends.OpenAIBackend` and misbehaves on request: ``latency``
+before every reply, and per-request faults: ``rate_limit`` (429 with ``Retry-After``),
+``server_error`` (500), ``drop`` (the connection closes with no reply), ``malformed``
+(a 200 whose body is not JSON) and ``slow`` (the reply comes after ``slow_seconds``).
+Use it to check that your rubric, prompts and retry settings survive a bad judge before
+a training run depends on them. Run it alone with
+``python -m rewardkit.judge.testing_server --latency 0.2``.
+
+The default replies come from :func:`toy_judge`, a rule (not a model): a criterion is met
+when the response contains the criterion's last word; a rating counts the response's
+distinct words; a ranking prefers more distinct words; the first wrong step is the
+first step containing "wrong". Pass ``responder`` to script your own.
+
+>>> import httpx
+>>> with FakeJudgeServer(faults=["server_error"]) as server:
+...     body = {"model": "m", "messages": [{"role": "user", "content": "hi"}]}
+...     first = httpx.post(server.base_url + "/chat/completions", json=body)
+...     second = httpx.post(server.base_url + "/chat/completions", json=body)
+>>> first.status_code, second.json()["choices"][0]["message"]["content"]
+(500, 'I cannot tell.')
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import re
+import socket
+import threading
+import time
+from collections import deque
+from collections.abc import Callable, Sequence
+from http import HTTPStatus
+from typing import Any
+
+OK = "ok"
+RATE_LIMIT = "rate_limit"
+SERVER_ERROR = "server_error"
+DROP = "drop"
+MALFORMED = "malformed"
+SLOW = "slow"
+FAULTS = (OK, RATE_LIMIT, SERVER_ERROR, DROP, MALFORMED, SLOW)
+
+_FENCE = re.compile(r"<([a-z]+)_([0-9a-f]{16})>\n(.*?)\n</\1_\2>", re.DOTALL)
+_WORD = re.compile(r"\w+")
+
+Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+
+
+def fenced_blocks(text: str) -> dict[str, list[str]]:
+    """The texts fenced by :func:`rewardkit.judge.prompts.fence` in ``text``, by label.
+
+    >>> from rewardkit.judge.prompts import fence
+    >>> fenced_blocks("Q: " + fence("2+2?", "question"))
+    {'question': ['2+2?']}
+    """
+    blocks: dict[str, list[str]] = {}
+    for label, _, body in _FENCE.findall(text):
+        blocks.setdefault(label, []).append(body)
+    return blocks
+
+
+def toy_judge(body: dict[str, Any]) -> str:
+    """Deterministic replies to rewardkit's judge prompts (see the module docs)."""
+    user = next(
+        (
+            m.get("content") or ""
+            for m in reversed(body.get("messages", []))
+            if m.get("role") == "user"
+        ),
+        "",
+    )
+    blocks = fenced_blocks(user)
+    responses = blocks.get("response", [])
+    if "criterion" in blocks and responses:
+        words = _WORD.findall(blocks["criterion"][0].lower())
+        met = bool(words) and words[-1] in _WORD.findall(responses[0].lower())
+        return f"Checked the response.\nVerdict: {'YES' if met else 'NO'}"
+    if "step" in blocks:
+        wrong = next((i for i, s in enumerate(blocks["step"]) if "wrong" in s.lower()), -1)
+        return f"Checked every step. \\boxed{{{wrong}}}"
+    if len(responses) >= 2:
+        sizes = [len(set(_WORD.findall(r.lower()))) for r in responses]
+        order = sorted(range(len(responses)), key=lambda i: -sizes[i])
+        return "Compared them.\n" + json.dumps({"ranking": [i + 1 for i in order]})
+    if responses:
+        scale = re.search(r"from (\d+) \(worst\) to (\d+)", user)
+        low, high = (int(scale.group(1)), int(scale.group(2))) if scale else (1, 10)
+        rating = min(high, low + len(set(_WORD.findall(responses[0].lower()))))
+        return f"Judged against the rubric.\nRating: [[{rating}]]"
+    return "I cannot tell."
+
+
+class FakeJudgeServer:
+    """A raw HTTP/1.1 server (asyncio, keep-alive) on ``host``:``port`` (0: any free port),
+    run on a background thread; a context manager.
+
+    Args:
+        responder: ``responder(request_body) -> str`` (the reply text) or a dict with
+            ``content`` and optionally OpenAI-style ``logprobs``; default :func:`toy_judge`.
+        latency: seconds every request waits before its reply or fault.
+        faults: a list of fault names used by the first requests in order (then ``ok``),
+            or ``faults(index, body) -> name or None`` deciding per request.
+        retry_after: the ``Retry-After`` header of ``rate_limit`` replies, in seconds.
+        slow_seconds: how long a ``slow`` reply takes.
+    """
+
+    def __init__(
+        self,
+        responder: Responder | None = None,
+        *,
+        latency: float = 0.0,
+        faults: Sequence[str] | Callable[[int, dict[str, Any]], str | None] | None = None,
+        retry_after: float = 1.0,
+        slow_seconds: float = 5.0,
+        host: str = "127.0.0.1",
+        port: int = 0,
+    ) -> None:
+        if faults is not None and not callable(faults):
+            unknown = sorted(set(faults) - set(FAULTS))
+            if unknown:
+                raise ValueError(f"unknown faults {unknown}: use {', '.join(FAULTS)}")
+        self.responder = responder or toy_judge
+        self.latency = latency
+        self.retry_after = retry_after
+        self.slow_seconds = slow_seconds
+        self._fault_rule = faults if callable(faults) else None
+        self._fault_queue = deque(faults or ()) if not callable(faults) else deque()
+        self._lock = threading.Lock()
+        self.requests: list[dict[str, Any]] = []  # bodies, in arrival order
+        self.arrivals: list[float] = []  # time.monotonic() of each arrival
+        self.served: list[str] = []  # the fault (or "ok") each request got
+        self.headers: list[dict[str, str]] = []  # request headers (lower-case names)
+        self.in_flight = 0
+        self.max_in_flight = 0  # the most requests handled at once
+        # Bound now, so the address is known before the server runs.
+        self._socket = socket.create_server((host, port), backlog=1024)
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._thread: threading.Thread | None = None
+        self._connections: set[asyncio.Task] = set()
+
+    @property
+    def base_url(self) -> str:
+        host, port = self._socket.getsockname()[:2]
+        return f"http://{host}:{port}/v1"
+
+    def start(self) -> FakeJudgeServer:
+        """Serve on a daemon thread; returns once the server accepts connections."""
+        ready = threading.Event()
+        self._thread = threading.Thread(target=self._run, args=(ready,), daemon=True)
+        self._thread.start()
+        ready.wait(10)
+        return self
+
+    def stop(self) -> None:
+        """Close every connection (waking sleeping replies) and the listening socket."""
+        if self._loop is not None and self._loop.is_running():
+            self._loop.call_soon_threadsafe(self._loop.stop)
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._socket.close()
+
+    def __enter__(self) -> FakeJudgeServer:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def count(self) -> int:
+        """Requests received so far."""
+        with self._lock:
+            return len(self.requests)
+
+    def serve_forever(self) -> None:
+        """Serve on the calling thread until interrupted."""
+        self._run(threading.Event())
+
+    def _run(self, ready: threading.Event) -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        self._loop = loop
+        server = loop.run_until_complete(asyncio.start_server(self._connection, sock=self._socket))
+        ready.set()
+        try:
+            loop.run_forever()
+        finally:
+            loop.run_until_complete(self._close(server))
+            loop.close()
+
+    async def _close(self, server: asyncio.AbstractServer) -> None:
+        for task in list(self._connections):
+            task.cancel()
+        await asyncio.gather(*self._connections, return_exceptions=True)
+        server.close()
+        await server.wait_closed()
+
+    async def _connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        task = asyncio.current_task()
+        self._connections.add(task)
+        try:
+            while await self._exchange(reader, writer):
+                pass
+        except (ConnectionError, asyncio.IncompleteReadError, asyncio.LimitOverrunError):
+            pass
+        finally:
+            self._connections.discard(task)
+            writer.close()
+
+    async def _exchange(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> bool:
+        """Serve one request; whether the connection stays open."""
+        head = await reader.readuntil(b"\r\n\r\n")
+        lines = head.decode("latin-1").split("\r\n")
+        parts = lines[0].split()
+        if len(parts) != 3:
+            _write(writer, 400, {"error": {"message": "bad request line"}})
+            return False
+        method, path, version = parts
+        headers = {}
+        for line in lines[1:]:
+            name, _, value = line.partition(":")
+            if name:
+                headers[name.strip().lower()] = value.strip()
+        raw = await reader.readexactly(int(headers.get("content-length") or 0))
+        keep_alive = version == "HTTP/1.1" and headers.get("connection", "").lower() != "close"
+        if method != "POST" or path.split("?")[0].rstrip("/") not in _ROUTES:
+            _write(writer, 404, {"error": {"message": f"no route {method} {path}"}})
+            return keep_alive
+        try:
+            body = json.loads(raw)
+        except ValueError:
+            _write(writer, 400, {"error": {"message": "request body is not JSON"}})
+            return keep_alive
+        fault = self._admit(body, headers)
+        try:
+            if self.latency > 0:
+                await asyncio.sleep(self.latency)
+            if fault == DROP:
+                return False  # the connection closes with no reply
+            if fault == SLOW:
+                await asyncio.sleep(self.slow_seconds)
+            _write(writer, *self._reply(fault, body))
+            await writer.drain()
+        finally:
+            with self._lock:
+                self.in_flight -= 1
+        return keep_alive
+
+    def _admit(self, body: dict[str, Any], headers: dict[str, str]) -> str:
+        with self._lock:
+            index = len(self.requests)
+            self.requests.append(body)
+            self.headers.append(headers)
+            self.arrivals.append(time.monotonic())
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+            if self._fault_rule is not None:
+                fault = self._fault_rule(index, body) or OK
+            else:
+                fault = self._fault_queue.popleft() if self._fault_queue else OK
+            self.served.append(fault)
+            return fault
+
+    def _reply(self, fault: str, body: dict[str, Any]) -> tuple[int, Any, dict[str, str]]:
+        """(status, payload, extra headers) for a request given its fault."""
+        if fault == RATE_LIMIT:
+            return (
+                429,
+                {"error": {"message": "rate limited"}},
+                {"Retry-After": f"{self.retry_after:g}"},
+            )
+        if fault == SERVER_ERROR:
+            return 500, {"error": {"message": "internal error"}}, {}
+        if fault == MALFORMED:
+            return 200, b'{"choices": [{"message": {"content": "Verdict: YE', {}
+        reply = self.responder(body)
+        if isinstance(reply, str):
+            reply = {"content": reply}
+        prompt_chars = sum(len(str(m.get("content", ""))) for m in body.get("messages", []))
+        choice: dict[str, Any] = {
+            "index": 0,
+            "message": {"role": "assistant", "content": reply["content"]},
+            "finish_reason": "stop",
+        }
+        if reply.get("logprobs") is not None:
+            choice["logprobs"] = {"content": reply["logprobs"]}
+        # ~4 characters a token, as a stand-in for a tokenizer
+        prompt_tokens = prompt_chars // 4 + 1
+        completion_tokens = len(reply["content"]) // 4 + 1
+        return (
+            200,
+            {
+                "id": f"chatcmpl-{self.count}",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": body.get("model", "fake-judge"),
+                "choices": [choice],
+                "usage": {
+                    "prompt_tokens": prompt_tokens,
+                    "completion_tokens": completion_tokens,
+                    "total_tokens": prompt_tokens + completion_tokens,
+                },
+            },
+            {},
+        )
+
+
+_ROUTES = ("/v1/chat/completions", "/chat/completions")
+
+
+def _write(
+    writer: asyncio.StreamWriter, status: int, payload: Any, headers: dict[str, str] | None = None
+) -> None:
+    """One HTTP/1.1 response in a single write (headers and body in one segment)."""
+    data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+    lines = [
+        f"HTTP/1.1 {status} {HTTPStatus(status).phrase}",
+        "Content-Type: application/json",
+        f"Content-Length: {len(data)}",
+        *(f"{name}: {value}" for name, value in (headers or {}).items()),
+    ]
+    writer.write(("\r\n".join(lines) + "\r\n\r\n").encode("latin-1") + data)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Serve a fake judge until interrupted; prints its base URL first."""
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, default=0)
+    parser.add_argument("--latency", type=float, default=0.0, help="seconds before each reply")
+    args = parser.parse_args(argv)
+    server = FakeJudgeServer(latency=args.latency, host=args.host, port=args.port)
+    print(server.base_url, flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,236 @@
+r"""Comparing two answer strings: choices, text answers, then parsed math with the
+notation policies (percent, degrees, units, bases).
+
+>>> compare_answers(r"\text{(B)}", "B) 12", VerifyOptions()).correct
+True
+>>> compare_answers("50\\%", "0.5", VerifyOptions()).correct
+True
+>>> compare_answers("7", "3/4", VerifyOptions()).reason
+'wrong_answer'
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import sympy as sp
+
+from rewardkit.verify.compare import values_equal
+from rewardkit.verify.errors import MathParseError
+from rewardkit.verify.lexer import MAX_LENGTH, clean_latex
+from rewardkit.verify.options import VerifyOptions
+from rewardkit.verify.parser import Parsed, parse_expression
+
+__all__ = ["Outcome", "choice_letter", "compare_answers", "normal_text"]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """Whether two answers are equal and why (``ok``, ``wrong_answer``, ``parse_error``,
+    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_answer``)."""
+
+    correct: bool
+    reason: str
+
+
+OK = Outcome(True, "ok")
+WRONG = Outcome(False, "wrong_answer")
+
+_TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|textnormal|boxed)"
+                        r"\s*\{([^{}]*)\}")
+_CHOICE = re.compile(
+    r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
+)
+_SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
+_MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
+                         "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
+                         "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
+
+
+def unwrap(text: str) -> str:
+    """Answer text without delimiters and text/box wrappers, spaces squeezed."""
+    s = clean_latex(text)
+    for _ in range(3):
+        inner = _TEXT_WRAP.sub(r"\1", s)
+        if inner == s:
+            break
+        s = inner
+    return " ".join(s.split())
+
+
+def strip_box(text: str) -> str:
+    """Cleaned answer text without a ``\\boxed{}`` or ``\\text{}`` around all of it."""
+    s = clean_latex(text)
+    while True:
+        m = re.match(r"\\(?:boxed|fbox|text|textbf|mbox|textrm)\s*\{", s)
+        if m is None or _closing(s, m.end() - 1) != len(s) - 1:
+            return s
+        s = s[m.end() : -1].strip()
+
+
+def _closing(s: str, start: int) -> int:
+    depth = 0
+    for j in range(start, len(s)):
+        if s[j] == "{" and s[j - 1] != "\\":
+            depth += 1
+        elif s[j] == "}" and s[j - 1] != "\\":
+            depth -= 1
+            if depth == 0:
+                return j
+    return -1
+
+
+def _balanced(s: str) -> bool:
+    """Brackets open and close in equal numbers (an interval may mix ``(`` and ``]``)."""
+    s = s.replace("\\{", "").replace("\\}", "")
+    depth = braces = 0
+    for c in s:
+        if c in "([":
+            depth += 1
+        elif c in ")]":
+            depth -= 1
+        elif c == "{":
+            braces += 1
+        elif c == "}":
+            braces -= 1
+        if depth < 0 or braces < 0:
+            return False
+    return depth == 0 and braces == 0
+
+
+_NUMBER_WORDS = {
+    w: str(i) for i, w in enumerate(
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+         "eighteen", "nineteen", "twenty")
+    )
+}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                      "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+                      "one hundred": "100", "thousand": "1000", "one thousand": "1000"})
+# Text answers that name a set of numbers.
+_SET_WORDS = {
+    "all real numbers": r"\mathbb{R}", "all reals": r"\mathbb{R}", "real numbers": r"\mathbb{R}",
+    "no solution": r"\emptyset", "no solutions": r"\emptyset", "no real solutions": r"\emptyset",
+    "none": r"\emptyset", "empty set": r"\emptyset",
+}
+
+
+def choice_letter(text: str) -> str | None:
+    """The letter of a multiple-choice answer: ``(B)``, ``\\text{C}``, ``C) 12``.
+
+    >>> choice_letter(r"\\textbf{(D)} 4"), choice_letter("x")
+    ('D', None)
+    """
+    s = unwrap(text).strip()
+    m = _CHOICE.match(s)
+    if m is None or len(re.findall(r"\([A-E]\)|\b[A-E]\)", s)) > 1:
+        return None
+    return next(g for g in m.groups() if g).upper()
+
+
+def normal_text(text: str) -> str:
+    """A text answer for comparison: lower case, no punctuation or articles."""
+    s = unwrap(text).lower().replace("\\", " ")
+    s = re.sub(r"[^a-z0-9 ]+", " ", s)
+    words = [w for w in s.split() if w not in ("the", "a", "an")]
+    return " ".join(words)
+
+
+def _text_value(text: str) -> str:
+    """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
+    words = normal_text(text)
+    return _NUMBER_WORDS.get(words, words)
+
+
+def _is_text_answer(text: str) -> bool:
+    s = unwrap(text)
+    if not s or any(not (c.isalpha() or c in " ',.-") for c in s):
+        return False
+    if s.strip(" .").lower() in _SHORT_TEXT:
+        return True
+    words = re.findall(r"[^\W\d_]+", s)
+    # a run of capitals (ABC) names points, it is not a word
+    return any(len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper()
+               for w in words) or any(not w.isascii() for w in words)
+
+
+def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: bool = False
+                    ) -> Outcome:
+    """Compare a predicted answer with the gold answer.
+
+    In fast mode (``symbolic=False``) raises :class:`~rewardkit.verify.compare.NeedsSymbolic`
+    when only a symbolic comparison can decide.
+    """
+    if len(pred) > MAX_LENGTH:
+        return Outcome(False, "too_long")
+    p_text, g_text = strip_box(pred), strip_box(gold)
+    if not p_text:
+        return Outcome(False, "no_answer")
+    gold_choice = choice_letter(gold)
+    if gold_choice is not None and not re.fullmatch(r"[A-Ea-e]", g_text):
+        return OK if choice_letter(pred) == gold_choice else WRONG
+    if gold_choice is not None and choice_letter(pred) == gold_choice:
+        return OK
+    if not _balanced(p_text):
+        return Outcome(False, "parse_error")
+    if p_text.replace(" ", "") == g_text.replace(" ", ""):
+        return OK
+    p_text = _SET_WORDS.get(normal_text(pred), p_text)
+    g_text = _SET_WORDS.get(normal_text(gold), g_text)
+    if _is_text_answer(g_text) or _is_text_answer(p_text):
+        return OK if _text_value(pred) == _text_value(gold) else WRONG
+    try:
+        p = parse_expression(p_text)
+    except MathParseError as error:
+        p, p_error = None, error
+    try:
+        g = parse_expression(g_text)
+    except MathParseError:  # a gold that is not math: compare the text
+        if p is None and p_error.reason not in ("syntax", "unsupported"):
+            return Outcome(False, p_error.reason)
+        return OK if normal_text(pred) == normal_text(gold) else WRONG
+    if p is None:
+        return Outcome(False, "parse_error" if p_error.reason in ("syntax", "unsupported")
+                       else p_error.reason)
+    return OK if _parsed_equal(p, g, p_text, options, symbolic) else WRONG
+
+
+def _parsed_equal(p: Parsed, g: Parsed, p_text: str, options: VerifyOptions,
+                  symbolic: bool) -> bool:
+    if options.units == "match" and _unit_set(p) != _unit_set(g):
+        return False
+    if g.bases and not p.bases and isinstance(g.expr, sp.Integer):
+        # the gold is written in a base: a bare number must have the same digits
+        return p_text.replace(" ", "") == g.bases[0][0]
+    for pv, gv in _candidates(p, g, options):
+        if values_equal(pv, gv, options, symbolic=symbolic):
+            return True
+    return False
+
+
+def _unit_set(p: Parsed) -> frozenset[str]:
+    return frozenset(u.rstrip("s") for u in p.units)
+
+
+def _candidates(p: Parsed, g: Parsed, options: VerifyOptions) -> list[tuple[sp.Basic, sp.Basic]]:
+    """The readings of both answers that count as equal under the options."""
+    pv, gv = p.expr, g.expr
+    pairs: list[tuple[sp.Basic, sp.Basic]] = []
+    if p.percent != g.percent and isinstance(pv, sp.Expr) and isinstance(gv, sp.Expr):
+        hundred = sp.Integer(100)
+        as_number = (pv * hundred, gv) if p.percent else (pv, gv * hundred)
+        if options.percent in ("flexible", "value"):
+            pairs.append((pv, gv))
+        if options.percent in ("flexible", "number"):
+            pairs.append(as_number)
+    else:
+        pairs.append((pv, gv))
+    if p.degrees != g.degrees and isinstance(pv, sp.Expr) and isinstance(gv, sp.Expr):
+        # degrees against radians: 90^\circ = \pi/2
+        if p.degrees:
+            pairs.append((pv * sp.pi / 180, gv))
+        else:
+            pairs.append((pv, gv * sp.pi / 180))
+    return pairs

@@ -1,0 +1,210 @@
+r"""The verifier's entry points: :func:`equivalent`, :func:`verify` and :func:`verify_batch`.
+
+Plain numbers, fractions and structures of them are compared in-process in microseconds;
+answers that need symbolic work go to a sandboxed worker process with a hard deadline.
+
+>>> verify(r"<think>...</think> so the answer is \boxed{\frac{1}{2}}", "0.5").correct
+True
+>>> verify(r"\boxed{3} or maybe \boxed{4}", "3").reason
+'multiple_answers'
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import OrderedDict
+from collections.abc import Iterable, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Any
+
+from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
+from rewardkit.verify.answers import Outcome, compare_answers
+from rewardkit.verify.compare import NeedsSymbolic
+from rewardkit.verify.options import VerifyOptions
+from rewardkit.verify.sandbox import default_pool
+
+__all__ = ["Verdict", "check", "equivalent", "verify", "verify_batch"]
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The outcome of verifying one completion against one gold answer.
+
+    ``reason`` is ``ok`` when correct, ``wrong_answer`` when an answer was found and
+    differs, or why no fair comparison was possible: ``no_answer``, ``unbalanced_braces``,
+    ``unclosed_think``, ``empty_completion``, ``multiple_answers``, ``parse_error``,
+    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_gold``. ``source`` names the
+    convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...).
+    """
+
+    correct: bool
+    answer: str | None
+    gold: str | None
+    reason: str
+    source: str | None = None
+
+
+class _LRU:
+    """A small thread-safe LRU cache of comparison outcomes."""
+
+    def __init__(self, maxsize: int) -> None:
+        self.maxsize = maxsize
+        self._data: OrderedDict[Any, Outcome] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: Any) -> Outcome | None:
+        with self._lock:
+            value = self._data.get(key)
+            if value is not None:
+                self._data.move_to_end(key)
+            return value
+
+    def put(self, key: Any, value: Outcome) -> None:
+        with self._lock:
+            self._data[key] = value
+            self._data.move_to_end(key)
+            while len(self._data) > self.maxsize:
+                self._data.popitem(last=False)
+
+
+_CACHE = _LRU(65536)
+
+
+def _symbolic_compare(pred: str, gold: str, options: VerifyOptions) -> Outcome:
+    """Runs in a worker process."""
+    return compare_answers(pred, gold, options, symbolic=True)
+
+
+def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome:
+    """Compare two answer strings; the outcome says why (cached, never raises).
+
+    >>> check("1,000", "1000")
+    Outcome(correct=True, reason='ok')
+    """
+    options = options or VerifyOptions()
+    key = (pred.strip(), gold.strip(), options)
+    cached = _CACHE.get(key)
+    if cached is not None:
+        return cached
+    try:
+        outcome = compare_answers(pred, gold, options)
+    except NeedsSymbolic:
+        outcome = _in_worker(pred, gold, options)
+    except RecursionError:
+        outcome = Outcome(False, "too_deep")
+    except Exception:  # noqa: BLE001  (a sympy failure on odd input: retry it in a worker)
+        outcome = _in_worker(pred, gold, options)
+    if outcome.reason != "timeout":
+        _CACHE.put(key, outcome)
+    return outcome
+
+
+def _in_worker(pred: str, gold: str, options: VerifyOptions) -> Outcome:
+    result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=options.timeout)
+    if result.status == "ok":
+        return result.value
+    if result.status == "timeout":
+        return Outcome(False, "timeout")
+    return Outcome(False, "parse_error")
+
+
+def equivalent(pred: str, gold: str, **options: Any) -> bool:
+    r"""Whether two answer strings are the same answer.
+
+    Options are the fields of :class:`VerifyOptions` (``rel_tol``, ``abs_tol``,
+    ``percent``, ``units``, ``timeout``).
+
+    >>> equivalent(r"$\frac{\sqrt{3}}{3}$", r"\frac{1}{\sqrt 3}")
+    True
+    >>> equivalent("1/2004!", "1/2006!")
+    False
+    """
+    return check(pred, gold, VerifyOptions.from_kwargs(**options)).correct
+
+
+def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
+    r"""Extract the final answer of ``completion`` and compare it with ``gold``.
+
+    The answer is the last ``\boxed{}`` after the think span, then (unless
+    ``boxed_only=True``) ``#### N``, ``The answer is ...``, ``A: N`` or a bold answer.
+    Several different boxed answers are a hedge, not an answer: ``multiple_answers``.
+    ``gold`` may be a bare answer or a worked solution (its boxed answer is used).
+
+    >>> verify("16 - 3 = 13\nA: 13", "13")
+    Verdict(correct=True, answer='13', gold='13', reason='ok', source='a_colon')
+    """
+    opts = options.pop("options", None)
+    return _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options))
+
+
+def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
+    gold_text = gold_answer(gold)
+    text = completion_text(completion)
+    extraction = final_answer(text, conventions=not options.boxed_only)
+    if extraction.answer is None:
+        return Verdict(False, None, gold_text, extraction.reason)
+    answer = extraction.answer
+    if gold_text is None:
+        return Verdict(False, answer, None, "no_gold", extraction.source)
+    if extraction.source == "boxed" and _hedged(text, answer, options):
+        return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
+    outcome = check(answer, gold_text, options)
+    return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
+
+
+def _hedged(text: str, final: str, options: VerifyOptions) -> bool:
+    """Several boxed answers in the answer region that are not all the same answer."""
+    boxes = all_boxed(split_think(text).answer)
+    if len(boxes) < 2:
+        return False
+    squashed = "".join(final.split())
+    others = {"".join(b.content.split()) for b in boxes} - {squashed}
+    return any(not check(other, final, options).correct for other in others)
+
+
+def verify_batch(
+    pairs: Iterable[tuple[Any, Any]],
+    *,
+    processes: int | None = None,
+    progress: bool = False,
+    **options: Any,
+) -> list[Verdict]:
+    r""":func:`verify` over many ``(completion, gold)`` pairs.
+
+    Identical pairs are verified once; comparisons are cached across calls. With
+    ``processes=N`` the pairs that need symbolic work run on N worker processes at once.
+
+    >>> [v.correct for v in verify_batch([(r"\boxed{2}", "2"), (r"\boxed{3}", "2")])]
+    [True, False]
+    """
+    opts = VerifyOptions.from_kwargs(options.pop("options", None), **options)
+    pairs = list(pairs)
+    if processes is not None and processes < 1:
+        raise ValueError(f"processes must be a positive number, got {processes}")
+    keys = [(_key(c), _key(g)) for c, g in pairs]
+    unique: dict[tuple[Any, Any], int] = {}
+    for i, key in enumerate(keys):
+        unique.setdefault(key, i)
+    order: Sequence[int] = list(unique.values())
+    if progress:
+        from tqdm.auto import tqdm
+
+        order = tqdm(order, desc="verifying", unit="pair")
+    results: dict[int, Verdict] = {}
+    if processes and processes > 1:
+        default_pool(size=processes)
+        with ThreadPoolExecutor(max_workers=processes) as executor:
+            futures = {i: executor.submit(_verify, *pairs[i], opts) for i in order}
+            for i, future in futures.items():
+                results[i] = future.result()
+    else:
+        for i in order:
+            results[i] = _verify(*pairs[i], opts)
+    return [results[unique[key]] for key in keys]
+
+
+def _key(value: Any) -> Any:
+    if isinstance(value, (str, int, float)) or value is None:
+        return value
+    return repr(value)

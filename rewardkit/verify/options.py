@@ -1,0 +1,75 @@
+"""The options of answer comparison, one frozen (hashable, picklable) value.
+
+>>> VerifyOptions(percent="value").percent
+'value'
+>>> VerifyOptions(percent="maybe")
+Traceback (most recent call last):
+...
+ValueError: percent must be one of ('flexible', 'value', 'number'), got 'maybe'
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, fields
+from typing import Any
+
+__all__ = ["PERCENT_POLICIES", "UNIT_POLICIES", "VerifyOptions"]
+
+PERCENT_POLICIES = ("flexible", "value", "number")
+UNIT_POLICIES = ("ignore", "match")
+
+
+@dataclass(frozen=True)
+class VerifyOptions:
+    """How two answers are compared.
+
+    Args:
+        rel_tol: relative tolerance between numbers when one of them is a decimal
+            (``0.333333`` vs ``1/3``). Exact numbers (integers, fractions, roots) are
+            compared exactly, so tiny values never match by rounding.
+        abs_tol: absolute tolerance added to ``rel_tol`` for decimals (default 0).
+        percent: ``flexible`` (``50\\%`` equals ``0.5`` and ``50``), ``value`` (``50\\%``
+            equals ``0.5`` only) or ``number`` (``50\\%`` equals ``50`` only).
+        units: ``ignore`` (``5 cm`` equals ``5``) or ``match`` (unit words must agree).
+        timeout: seconds one comparison may take before its verdict is ``timeout``.
+        boxed_only: when extracting from a completion, only a ``\\boxed{}`` answer counts.
+    """
+
+    rel_tol: float = 1e-6
+    abs_tol: float = 0.0
+    percent: str = "flexible"
+    units: str = "ignore"
+    timeout: float = 5.0
+    boxed_only: bool = False
+
+    def __post_init__(self) -> None:
+        if self.percent not in PERCENT_POLICIES:
+            raise ValueError(f"percent must be one of {PERCENT_POLICIES}, got {self.percent!r}")
+        if self.units not in UNIT_POLICIES:
+            raise ValueError(f"units must be one of {UNIT_POLICIES}, got {self.units!r}")
+        for name in ("rel_tol", "abs_tol"):
+            value = getattr(self, name)
+            if not (isinstance(value, (int, float)) and 0 <= value < 1):
+                raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
+        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)
+                and self.timeout > 0):
+            raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
+
+    @classmethod
+    def from_kwargs(cls, options: VerifyOptions | None = None, **kwargs: Any) -> VerifyOptions:
+        """Options from keyword arguments, clearly rejecting unknown names.
+
+        >>> VerifyOptions.from_kwargs(timeout=2).timeout
+        2
+        """
+        known = {f.name for f in fields(cls)}
+        unknown = sorted(set(kwargs) - known)
+        if unknown:
+            raise TypeError(f"unknown verify options {unknown}; known: {sorted(known)}")
+        base = options or cls()
+        if not kwargs:
+            return base
+        values = {f.name: getattr(base, f.name) for f in fields(cls)}
+        values.update(kwargs)
+        return cls(**values)

@@ -1,0 +1,120 @@
+"""The team's labelled equivalence sets: their shape, their balance, and the verifier on every pair.
+
+Each pair is its own test (``test_pair[<file>-<category>-<index>]``), so a failure names the
+pair; ``<index>`` is the pair's 0-based line number in ``data/equivalence/<file>.jsonl``.
+``pairs`` is the main set; ``holdout`` was written after the verifier was finished, to see how
+it does on answers its author had not seen (see ``data/equivalence/README.md``).
+"""
+
+from __future__ import annotations
+
+import importlib
+import json
+from collections import Counter
+from pathlib import Path
+
+import pytest
+
+# `rewardkit.verify` the attribute is the function re-exported by `rewardkit`; take the module.
+verify_module = importlib.import_module("rewardkit.verify")
+
+DATA_DIR = Path(__file__).resolve().parents[2] / "data" / "equivalence"
+PAIRS_PATH = DATA_DIR / "pairs.jsonl"
+HOLDOUT_PATH = DATA_DIR / "holdout.jsonl"
+
+# Every kind of answer the verifier issue lists must be covered, with positives and negatives.
+REQUIRED_CATEGORIES = {
+    "integer", "thousands_separator", "decimal", "scientific", "fraction", "mixed_number",
+    "percent", "degrees", "units", "currency", "constants", "roots", "trig", "log",
+    "factorial", "binomial", "expression", "equation", "inequality", "interval", "set",
+    "tuple", "matrix", "vector", "multiple_answers", "multiple_choice", "text", "base",
+    "near_zero", "latex_wrappers", "hedging", "adversarial",
+}  # fmt: skip
+KEYS = {"pred", "gold", "equivalent", "category"}
+OPTIONAL_KEYS = {"note"}
+
+
+def _load(path: Path) -> list[dict]:
+    with path.open(encoding="utf-8") as f:
+        return [json.loads(line) for line in f if line.strip()]
+
+
+PAIRS = _load(PAIRS_PATH)
+HOLDOUT = _load(HOLDOUT_PATH)
+
+# Held-out pairs the verifier got wrong at first sight, reported as verifier bugs (labels
+# re-checked by hand). Non-strict: once fixed they simply pass.
+KNOWN_VERIFIER_MISSES = {
+    ("15\\text{ km/h}", "15"): "a compound unit with a slash is not recognised as a unit",
+    ("\\sqrt[3]{-27}", "-3"): "the cube root of a negative number is taken as the complex root",
+    ("\\text{No}", "no"): "'No' is read as the product N*o, not as the word no",
+    ("\\text{NO}", "No"): "'No' is read as the product N*o, not as the word no",
+    ("α", "\\alpha"): "Unicode Greek letters are not read as their LaTeX names",
+    ("\\lvert -2 \\rvert", "2"): "\\lvert ... \\rvert is not read as an absolute value",
+}
+
+# The interim verifier on main is a normalised string match; the real one (branch `verify`)
+# adds `parse_math`. Until it is merged, the per-pair checks are expected to fall short.
+_REAL_VERIFIER = hasattr(verify_module, "parse_math")
+
+
+@pytest.mark.parametrize("name", ["pairs", "holdout"])
+def test_every_row_follows_the_schema(name):
+    rows = {"pairs": PAIRS, "holdout": HOLDOUT}[name]
+    assert rows, f"no pairs in {name}.jsonl"
+    for index, row in enumerate(rows):
+        assert KEYS <= set(row) <= KEYS | OPTIONAL_KEYS, f"line {index}: keys {sorted(row)}"
+        assert isinstance(row["pred"], str) and isinstance(row["gold"], str), f"line {index}"
+        assert isinstance(row["equivalent"], bool), f"line {index}: label must be true/false"
+        assert isinstance(row["category"], str) and row["category"], f"line {index}"
+        assert isinstance(row.get("note", ""), str), f"line {index}: note must be a string"
+
+
+def test_no_pair_appears_twice_in_either_set():
+    counts = Counter((row["pred"], row["gold"]) for row in PAIRS + HOLDOUT)
+    assert [pair for pair, n in counts.items() if n > 1] == []
+
+
+def test_set_is_large_and_balanced():
+    assert len(PAIRS) >= 400
+    labels: dict[str, Counter] = {}
+    for row in PAIRS:
+        labels.setdefault(row["category"], Counter())[row["equivalent"]] += 1
+    missing = REQUIRED_CATEGORIES - set(labels)
+    assert not missing, f"categories without pairs: {sorted(missing)}"
+    one_sided = {name: dict(c) for name, c in labels.items() if c[True] == 0 or c[False] == 0}
+    assert not one_sided, f"categories without both positives and negatives: {one_sided}"
+    positives = sum(c[True] for c in labels.values())
+    assert 0.3 <= positives / len(PAIRS) <= 0.7, "labels are lopsided"
+
+
+def _cases() -> list:
+    cases = []
+    for name, rows in (("pairs", PAIRS), ("holdout", HOLDOUT)):
+        for index, row in enumerate(rows):
+            marks = []
+            if not _REAL_VERIFIER:
+                marks.append(
+                    pytest.mark.xfail(reason="interim string-match verifier", strict=False)
+                )
+            elif (row["pred"], row["gold"]) in KNOWN_VERIFIER_MISSES:
+                reason = KNOWN_VERIFIER_MISSES[row["pred"], row["gold"]]
+                marks.append(pytest.mark.xfail(reason=f"verifier bug: {reason}", strict=False))
+            case_id = f"{name}-{row['category']}-{index}"
+            cases.append(pytest.param(row, id=case_id, marks=marks))
+    return cases
+
+
+@pytest.mark.parametrize("row", _cases())
+def test_pair(row):
+    got = verify_module.equivalent(row["pred"], row["gold"])
+    assert isinstance(got, bool)
+    assert got == row["equivalent"], (
+        f"equivalent({row['pred']!r}, {row['gold']!r}) returned {got}, labelled "
+        f"{row['equivalent']}" + (f" ({row['note']})" if row.get("note") else "")
+    )
+
+
+def test_known_misses_are_in_the_holdout_set():
+    holdout = {(row["pred"], row["gold"]) for row in HOLDOUT}
+    assert set(KNOWN_VERIFIER_MISSES) <= holdout
