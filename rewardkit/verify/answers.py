@@ -13,12 +13,13 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 import sympy as sp
 
-from rewardkit.verify.compare import values_equal
+from rewardkit.verify.compare import NeedsSymbolic, values_equal
 from rewardkit.verify.errors import MathParseError
-from rewardkit.verify.lexer import MAX_LENGTH, clean_latex
+from rewardkit.verify.lexer import MAX_LENGTH, clean_latex, tokenize
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import Parsed, parse_expression
 
@@ -138,6 +139,55 @@ def normal_text(text: str) -> str:
     return " ".join(words)
 
 
+# Commands whose sympy objects are cheap to build and compare: numbers, fractions,
+# relations, sets, intervals, matrices, names. Roots, functions, factorials and binomials
+# are built and compared in a worker, under its deadline.
+_PLAIN_COMMANDS = frozenset({
+    "frac", "dfrac", "tfrac", "cfrac", "sfrac", "times", "cdot", "ast", "div", "pm", "mp",
+    "infty", "circ", "degree", "le", "leq", "leqslant", "ge", "geq", "geqslant", "lt", "gt",
+    "ne", "neq", "approx", "cup", "cap", "setminus", "in", "mathrm", "mathbf", "boldsymbol",
+    "bm", "mathit", "mathsf", "boxed", "fbox", "textup", "mathnormal", "emptyset",
+    "varnothing", "mathbb", "langle", "rangle", "lvert", "rvert", "vert", "overline", "bar",
+    "hat", "vec", "angle", "pi", "over",
+})
+
+
+@lru_cache(maxsize=16384)
+def is_plain(text: str) -> bool:
+    r"""Whether an answer is cheap enough to parse and compare in the calling process:
+    only numbers, fractions, integer powers, names, relations and structures.
+
+    >>> is_plain(r"rac{3}{4}"), is_plain(r"\sqrt{2}"), is_plain("(x+1)^{1/2}")
+    (True, False, False)
+    """
+    try:
+        tokens = tokenize(clean_latex(text))
+    except MathParseError:
+        return True  # it fails to parse just as fast
+    for k, tok in enumerate(tokens):
+        if tok.kind == "cmd" and tok.value not in _PLAIN_COMMANDS:
+            return False
+        if tok.kind == "op" and tok.value == "^" and not _plain_exponent(tokens, k + 1):
+            return False
+    return True
+
+
+def _plain_exponent(tokens: list, k: int) -> bool:
+    r"""``^2``, ``^{12}``, ``^{-1}``, ``^x``, ``^\circ``: an exponent that is one integer or
+    one name (or a degree mark)."""
+    body = tokens[k : k + 1]
+    if tokens[k].value == "{":
+        close = next((j for j in range(k + 1, min(k + 4, len(tokens)))
+                      if tokens[j].value == "}"), None)
+        if close is None:
+            return False
+        body = [t for t in tokens[k + 1 : close] if t.value != "-"]
+    if len(body) != 1:
+        return False
+    tok = body[0]
+    return tok.kind == "letter" or tok.value.isdigit() or (tok.kind, tok.value) == ("cmd", "circ")
+
+
 def _text_value(text: str) -> str:
     """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
     words = normal_text(text)
@@ -181,6 +231,8 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
     g_text = _SET_WORDS.get(normal_text(gold), g_text)
     if _is_text_answer(g_text) or _is_text_answer(p_text):
         return OK if _text_value(pred) == _text_value(gold) else WRONG
+    if not symbolic and not (is_plain(p_text) and is_plain(g_text)):
+        raise NeedsSymbolic  # roots, functions, ...: sympy may work hard even to build them
     try:
         p = parse_expression(p_text)
     except MathParseError as error:

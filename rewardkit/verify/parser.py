@@ -33,6 +33,7 @@ MAX_RECURSION = 120  # nested sub-expressions the parser descends into
 MAX_EXPONENT = 10_000  # largest integer exponent of a non-numeric base
 MAX_BITS = 200_000  # largest exact number a power may produce
 MAX_FACTORIAL = 5_000
+MAX_ROOT_BITS = 1_000  # exact roots are looked for only in numbers up to this size
 
 
 class AnswerList(sp.Tuple):
@@ -457,7 +458,7 @@ class _Parser:
         if lower in _FUNCTIONS:
             return self._function(lower)
         if lower == "sqrt":
-            return _apply(sp.sqrt, self._paren_or_arg())
+            return _root(self._paren_or_arg(), sp.Integer(2))
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
         if lower in _INTEGER_FUNCTIONS and self.at("op", "("):
@@ -480,10 +481,8 @@ class _Parser:
                 self.expect_op("]")
             radicand = self.arg()
             if index is None:
-                return _apply(sp.sqrt, radicand)
-            if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
-                return _apply(sp.real_root, radicand, index)  # \sqrt[3]{-27} = -3
-            return _apply(sp.root, radicand, index)
+                return _root(radicand, sp.Integer(2))
+            return _root(radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:
@@ -899,6 +898,9 @@ def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     _check_scalar(a, b)
     if (a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS):
         raise MathParseError("number too large", reason="too_large")
+    if not (a.is_Rational or b.is_Rational) and _radicand_bits(a) + _radicand_bits(b) > (
+            MAX_ROOT_BITS):
+        raise MathParseError("roots of numbers too large", reason="too_large")
     return _check_size(sp.Mul(a, b))
 
 
@@ -939,7 +941,34 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
         bound = exponent.evalf(15)
         if bound.is_Float and abs(bound) > MAX_EXPONENT:
             raise MathParseError("exponent too large", reason="too_large")
+    if (base.is_Rational and exponent.is_Rational and not exponent.is_Integer
+            and _bits(base) > MAX_ROOT_BITS):
+        # sympy looks for exact roots of a number by factoring it: too slow for big ones
+        raise MathParseError("root of a number too large", reason="too_large")
     return _check_size(sp.Pow(base, exponent))
+
+
+def _bits(value: sp.Rational) -> int:
+    return max(value.p.bit_length(), value.q.bit_length())
+
+
+def _radicand_bits(value: sp.Basic) -> int:
+    """Size of the numbers under roots in ``value``: sympy multiplies roots together
+    (``\\sqrt 2 \\sqrt 3 = \\sqrt 6``) and then looks for an exact root of the product."""
+    return sum(_bits(p.base) for p in value.atoms(sp.Pow)
+               if p.base.is_Rational and p.exp.is_Rational and not p.exp.is_Integer)
+
+
+def _root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
+    """The ``index``-th root; the real one of a negative number for odd indices
+    (``\\sqrt[3]{-27} = -3``)."""
+    _check_scalar(radicand, index)
+    if index == 0:
+        raise MathParseError("root of index zero")
+    if (index.is_Integer and index % 2 == 1 and radicand.is_number
+            and radicand.is_extended_negative):
+        return _negate(_power(_negate(radicand), 1 / index))
+    return _power(radicand, 1 / index)
 
 
 def _factorial(n: sp.Basic) -> sp.Basic:
