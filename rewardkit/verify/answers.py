@@ -152,7 +152,6 @@ _PLAIN_COMMANDS = frozenset({
 })
 
 
-@lru_cache(maxsize=16384)
 def is_plain(text: str) -> bool:
     r"""Whether an answer is cheap enough to parse and compare in the calling process:
     only numbers, fractions, integer powers, names, relations and structures.
@@ -160,6 +159,13 @@ def is_plain(text: str) -> bool:
     >>> is_plain(r"rac{3}{4}"), is_plain(r"\sqrt{2}"), is_plain("(x+1)^{1/2}")
     (True, False, False)
     """
+    if len(text) > MAX_LENGTH:
+        return True  # refused at once for its length
+    return _is_plain(text)
+
+
+@lru_cache(maxsize=8192)
+def _is_plain(text: str) -> bool:
     try:
         tokens = tokenize(clean_latex(text))
     except MathParseError:

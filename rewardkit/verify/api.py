@@ -11,8 +11,6 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +18,7 @@ from typing import Any
 
 from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
 from rewardkit.verify.answers import Outcome, compare_answers
+from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.sandbox import default_pool
@@ -45,30 +44,8 @@ class Verdict:
     source: str | None = None
 
 
-class _LRU:
-    """A small thread-safe LRU cache of comparison outcomes."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Any, Outcome] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Outcome | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Outcome) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-
-_CACHE = _LRU(65536)
+_CACHE = LRUCache(16384)
+_MAX_CACHED_CHARS = 512  # longer answer pairs are rare: not worth their memory
 
 
 def _symbolic_compare(pred: str, gold: str, options: VerifyOptions) -> Outcome:
@@ -95,7 +72,7 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
         outcome = Outcome(False, "too_deep")
     except Exception:  # noqa: BLE001  (a sympy failure on odd input: retry it in a worker)
         outcome = _in_worker(pred, gold, options)
-    if outcome.reason != "timeout":
+    if outcome.reason != "timeout" and len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
         _CACHE.put(key, outcome)
     return outcome
 

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
+from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.errors import MathParseError
 from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
 
@@ -76,11 +76,28 @@ def parse_math(text: str) -> sp.Basic:
     return parse_expression(text).expr
 
 
-@lru_cache(maxsize=16384)
 def parse_expression(text: str) -> Parsed:
-    """:func:`parse_math` with the notes on notation (:class:`Parsed`); cached."""
+    """:func:`parse_math` with the notes on notation (:class:`Parsed`).
+
+    Results are cached unless they hold big numbers (memory stays bounded).
+    """
     if not isinstance(text, str):
         raise MathParseError(f"expected a string, got {type(text).__name__}")
+    cached = _CACHE.get(text)
+    if cached is not None:
+        return cached
+    parsed, size = _parse(text)
+    if size <= _MAX_CACHED_BITS:
+        _CACHE.put(text, parsed)
+    return parsed
+
+
+_CACHE = LRUCache(8192)
+_MAX_CACHED_BITS = 4096
+
+
+def _parse(text: str) -> tuple[Parsed, int]:
+    """The parsed answer and the bits of the big numbers it holds."""
     parser = _Parser(tokenize(clean_latex(text)))
     try:
         expr = parser.parse_top()
@@ -91,13 +108,21 @@ def parse_expression(text: str) -> Parsed:
             raise
         # sympy refusing an operation (a set in arithmetic, a matrix in a function...)
         raise MathParseError(f"not a valid expression: {error}") from None
-    return Parsed(
+    parsed = Parsed(
         expr,
         percent=parser.percent,
         degrees=parser.degrees,
         units=tuple(parser.units),
         bases=tuple(parser.bases),
     )
+    return parsed, _number_bits(expr)
+
+
+def _number_bits(expr: sp.Basic) -> int:
+    """Total size of the exact numbers in ``expr`` (a bound on the memory it takes)."""
+    if isinstance(expr, sp.MatrixBase):
+        return sum(_number_bits(x) for x in expr)
+    return sum(_bits(n) for n in expr.atoms(sp.Rational))
 
 
 _FUNCTIONS = {
