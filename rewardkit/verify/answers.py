@@ -43,15 +43,23 @@ _TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|text
 _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
+_LABEL = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:=]\s*", re.IGNORECASE)
 _SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
                          "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
 
 
+def _clean(text: str) -> str:
+    """:func:`clean_latex` without a leading label (``Answer:``, ``Final answer is``)."""
+    s = clean_latex(text)
+    m = _LABEL.match(s)
+    return s[m.end():] if m and m.end() < len(s) else s
+
+
 def unwrap(text: str) -> str:
     """Answer text without delimiters and text/box wrappers, spaces squeezed."""
-    s = clean_latex(text)
+    s = _clean(text)
     for _ in range(3):
         inner = _TEXT_WRAP.sub(r"\1", s)
         if inner == s:
@@ -62,7 +70,7 @@ def unwrap(text: str) -> str:
 
 def strip_box(text: str) -> str:
     """Cleaned answer text without a ``\\boxed{}`` or ``\\text{}`` around all of it."""
-    s = clean_latex(text)
+    s = _clean(text)
     while True:
         m = re.match(r"\\(?:boxed|fbox|text|textbf|mbox|textrm)\s*\{", s)
         if m is None or _closing(s, m.end() - 1) != len(s) - 1:
