@@ -72,6 +72,18 @@ def test_a_worker_killed_mid_call_is_replaced():
         pool.close()
 
 
+def test_a_worker_killed_while_idle_is_replaced_transparently():
+    pool = WorkerPool(size=1)
+    try:
+        first = pool.call(os.getpid, timeout=30)
+        os.kill(first.value, signal.SIGKILL)
+        time.sleep(0.2)
+        again = pool.call(os.getpid, timeout=30)
+        assert again.status == "ok" and again.value != first.value
+    finally:
+        pool.close()
+
+
 def test_an_error_in_the_worker_is_reported_not_raised(pool):
     result = pool.call(int, ("not a number",), timeout=30)
     assert result.status == "error" and "ValueError" in result.error
