@@ -2,11 +2,13 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team`` and ``holdout``: the labelled equivalence sets ``data/equivalence/pairs.jsonl``
-  and ``holdout.jsonl``. rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each
-  string as ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it
-  already carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the
-  other form when it extracts nothing from the first; then ``verify(gold, pred)``.
+- ``team``, ``holdout`` and ``variants``: the labelled equivalence sets in
+  ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``;
+  the last two written after the verifier, see the README there). rewardkit gets
+  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as ``parse``
+  reads boxed answers first), or as written when it already carries math delimiters (``$``,
+  ``\(``, ``\[``, ``\boxed``), falling back to the other form when it extracts nothing from
+  the first; then ``verify(gold, pred)``.
 - ``math500``: ``\boxed{answer}`` (the ``answer`` field) against the last boxed answer of the
   reference ``solution``; every pair is equivalent. rewardkit gets ``verify(completion, gold)``,
   Math-Verify ``verify(parse(gold as \boxed{}), parse(completion))``.
@@ -49,7 +51,8 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
 DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
-SETS = ("team", "holdout", "math500", "gsm8k")
+DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
+SETS = ("team", "holdout", "variants", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -373,6 +376,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="the team's set")
     parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
+    parser.add_argument("--variants", type=Path, default=DEFAULT_VARIANTS, help="MATH-style forms")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -399,6 +403,7 @@ def main(argv: list[str] | None = None) -> int:
     builders = {
         "team": lambda: team_cases(tools, args.pairs),
         "holdout": lambda: team_cases(tools, args.holdout),
+        "variants": lambda: team_cases(tools, args.variants),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }
