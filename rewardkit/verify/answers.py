@@ -42,6 +42,7 @@ _TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|text
 _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
+_SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
                          "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
@@ -100,8 +101,19 @@ def _balanced(s: str) -> bool:
 
 _NUMBER_WORDS = {
     w: str(i) for i, w in enumerate(
-        ["zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten", "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen", "eighteen", "nineteen", "twenty"]
+        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
+         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
+         "eighteen", "nineteen", "twenty")
     )
+}
+_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+                      "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
+                      "one hundred": "100", "thousand": "1000", "one thousand": "1000"})
+# Text answers that name a set of numbers.
+_SET_WORDS = {
+    "all real numbers": r"\mathbb{R}", "all reals": r"\mathbb{R}", "real numbers": r"\mathbb{R}",
+    "no solution": r"\emptyset", "no solutions": r"\emptyset", "no real solutions": r"\emptyset",
+    "none": r"\emptyset", "empty set": r"\emptyset",
 }
 
 
@@ -136,6 +148,8 @@ def _is_text_answer(text: str) -> bool:
     s = unwrap(text)
     if not s or any(not (c.isalpha() or c in " ',.-") for c in s):
         return False
+    if s.strip(" .").lower() in _SHORT_TEXT:
+        return True
     words = re.findall(r"[^\W\d_]+", s)
     # a run of capitals (ABC) names points, it is not a word
     return any(len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper()
@@ -163,17 +177,23 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
         return Outcome(False, "parse_error")
     if p_text.replace(" ", "") == g_text.replace(" ", ""):
         return OK
-    if _is_text_answer(gold) or _is_text_answer(pred):
+    p_text = _SET_WORDS.get(normal_text(pred), p_text)
+    g_text = _SET_WORDS.get(normal_text(gold), g_text)
+    if _is_text_answer(g_text) or _is_text_answer(p_text):
         return OK if _text_value(pred) == _text_value(gold) else WRONG
-    try:
-        g = parse_expression(g_text)
-    except MathParseError:
-        return OK if normal_text(pred) == normal_text(gold) else WRONG
     try:
         p = parse_expression(p_text)
     except MathParseError as error:
-        return Outcome(False, "parse_error" if error.reason in ("syntax", "unsupported")
-                       else error.reason)
+        p, p_error = None, error
+    try:
+        g = parse_expression(g_text)
+    except MathParseError:  # a gold that is not math: compare the text
+        if p is None and p_error.reason not in ("syntax", "unsupported"):
+            return Outcome(False, p_error.reason)
+        return OK if normal_text(pred) == normal_text(gold) else WRONG
+    if p is None:
+        return Outcome(False, "parse_error" if p_error.reason in ("syntax", "unsupported")
+                       else p_error.reason)
     return OK if _parsed_equal(p, g, p_text, options, symbolic) else WRONG
 
 

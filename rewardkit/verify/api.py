@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.text import all_boxed, final_answer, gold_answer, split_think
+from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
 from rewardkit.verify.answers import Outcome, compare_answers
 from rewardkit.verify.compare import NeedsSymbolic
 from rewardkit.verify.options import VerifyOptions
@@ -140,7 +140,7 @@ def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
 
 def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
     gold_text = gold_answer(gold)
-    text = completion if isinstance(completion, str) else _completion_text(completion)
+    text = completion_text(completion)
     extraction = final_answer(text, conventions=not options.boxed_only)
     if extraction.answer is None:
         return Verdict(False, None, gold_text, extraction.reason)
@@ -151,12 +151,6 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
         return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
     outcome = check(answer, gold_text, options)
     return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
-
-
-def _completion_text(completion: Any) -> str:
-    from rewardkit.text import completion_text
-
-    return completion_text(completion)
 
 
 def _hedged(text: str, final: str, options: VerifyOptions) -> bool:

@@ -18,14 +18,15 @@ from __future__ import annotations
 import random
 
 import sympy as sp
+from sympy.core.evalf import PrecisionExhausted
 
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import PM, AnswerList
 
 __all__ = ["NeedsSymbolic", "values_equal"]
 
-_EXACT_DIGITS = 30  # precision of numeric evaluation of exact expressions
-_EXACT_TOL = sp.Float(10) ** -20
+_EXACT_DIGITS = 30  # digits of numeric evaluation where a decimal is involved
+_MAX_DIGITS = 400  # working precision the sign of an exact difference may take
 _POINTS = 4
 
 
@@ -89,9 +90,11 @@ class _Comparer:
             if b_set is not None and isinstance(a, sp.Set):
                 return self.sets_equal(a, b_set)
         if isinstance(a, sp.Equality) and not isinstance(b, sp.Equality):
-            return _is_variable(a.lhs) and self.equal(a.rhs, b)
+            value = _defined_value(a)
+            return value is not None and self.equal(value, b)
         if isinstance(b, sp.Equality) and not isinstance(a, sp.Equality):
-            return _is_variable(b.lhs) and self.equal(a, b.rhs)
+            value = _defined_value(b)
+            return value is not None and self.equal(a, value)
         if _is_collection(a) or _is_collection(b):
             return self.collections_equal(a, b)
         if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
@@ -196,22 +199,19 @@ class _Comparer:
             return self.numbers_equal(a, b)
         if not self.symbolic:
             raise NeedsSymbolic
-        return _symbolic_equal(a, b, self.tolerance(a, b))
+        return _symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
 
     def numbers_equal(self, a: sp.Number, b: sp.Number) -> bool:
-        if a.is_Rational and b.is_Rational:
+        if a.is_Rational and b.is_Rational or not (a.is_finite and b.is_finite):
             return a == b
-        if not (a.is_finite and b.is_finite):
-            return a == b
-        tol = self.tolerance(a, b)
-        diff = abs(sp.Float(a, 40) - sp.Float(b, 40))
-        scale = max(abs(sp.Float(a, 40)), abs(sp.Float(b, 40)))
-        return bool(diff <= tol * scale or diff <= self.options.abs_tol)
+        return bool(_same_value(a, b, self.options.rel_tol, self.options.abs_tol))
 
-    def tolerance(self, a: sp.Basic, b: sp.Basic) -> sp.Float:
+    def tolerance(self, a: sp.Basic, b: sp.Basic) -> float | None:
+        """The relative tolerance between two values: ``None`` (exact) unless one of them
+        was written as a decimal."""
         if a.has(sp.Float) or b.has(sp.Float):
-            return sp.Float(self.options.rel_tol)
-        return _EXACT_TOL
+            return self.options.rel_tol
+        return None
 
     def proportional(self, a: sp.Expr, b: sp.Expr, *, positive: bool) -> bool:
         """``a = c * b`` for a nonzero constant ``c`` (positive if asked)."""
@@ -219,23 +219,28 @@ class _Comparer:
             return True
         if not self.symbolic:
             raise NeedsSymbolic
+        tol = self.tolerance(a, b)
         ratio = None
         for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
             va, vb = _evaluate(a, point), _evaluate(b, point)
             if va is None or vb is None:
                 continue
-            if vb == 0 or va == 0:
-                if va != vb:
+            a_zero, b_zero = _same_value(va, sp.S.Zero, tol), _same_value(vb, sp.S.Zero, tol)
+            if a_zero or b_zero:
+                if a_zero != b_zero:
                     return False
                 continue
             r = va / vb
             if ratio is None:
                 ratio = r
-            elif abs(r - ratio) > self.tolerance(a, b) * abs(ratio):
+            elif _same_value(r, ratio, tol) is False:
                 return False
         if ratio is None:
             return False
-        return not positive or (ratio.is_real is not False and sp.re(ratio) > 0)
+        if not positive:
+            return True
+        value = ratio.evalf(_EXACT_DIGITS)
+        return bool(value.is_real and value > 0)
 
 
 def _dedup(items: list[sp.Basic]) -> list[sp.Basic]:
@@ -251,6 +256,19 @@ def _is_variable(v: sp.Basic) -> bool:
         return len(v) > 0 and all(_is_variable(x) for x in v.args)
     return isinstance(v, sp.Symbol) or (
         isinstance(v, sp.Function) and len(v.args) == 1 and isinstance(v.args[0], sp.Symbol))
+
+
+def _defined_value(eq: sp.Equality) -> sp.Basic | None:
+    """The value an equation gives: ``x = 3`` and ``3 = x`` give 3; a worked ``2+3 = 5``
+    (no variables on the left) gives its right side."""
+    lhs, rhs = eq.args
+    if _is_variable(lhs):
+        return rhs
+    if _is_variable(rhs):
+        return lhs
+    if not lhs.free_symbols and not rhs.free_symbols:
+        return rhs
+    return None
 
 
 def _open_interval(t: sp.Basic) -> sp.Basic:
@@ -288,9 +306,15 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     if isinstance(value, sp.And):
         parts = [_as_solution_set(v) for v in value.args]
         return None if any(p is None for p in parts) else sp.Intersection(*parts)
-    if not isinstance(value, sp.Rel) or isinstance(value, (sp.Equality, sp.Ne)):
+    if not isinstance(value, sp.Rel) or isinstance(value, sp.Equality):
         return None
     lhs, rhs = value.args
+    if isinstance(value, sp.Ne):  # x \ne 3: everything but 3
+        if _is_variable(rhs):
+            lhs, rhs = rhs, lhs
+        if not _is_variable(lhs) or rhs.free_symbols or rhs.is_extended_real is False:
+            return None
+        return sp.Union(sp.Interval.open(-sp.oo, rhs), sp.Interval.open(rhs, sp.oo))
     cls = type(value)
     if _is_variable(rhs) and not _is_variable(lhs):
         lhs, rhs = rhs, lhs
@@ -307,44 +331,74 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     return sp.Interval(rhs, sp.oo)
 
 
-def _points(symbols: set[sp.Symbol], signed: bool = False
-            ) -> list[dict[sp.Symbol, sp.Float]]:
-    """Deterministic pseudo-random points to evaluate expressions at: positive ones (as
-    graders read ``\\sqrt{x}\\sqrt{y} = \\sqrt{xy}``), and also negative ones when ``signed``
-    (an absolute value or a floor is only told apart from its argument there)."""
+# Exact rational points: a polynomial or rational function evaluates to an exact number, so
+# no rounding can make x^100 look equal to x^100 + 1.
+_POSITIVE = tuple(sp.Rational(p, q) for p, q in ((7, 5), (11, 13), (17, 7), (5, 3), (19, 11),
+                                                 (13, 17), (23, 9), (3, 7)))
+_SIGNED = tuple(sp.Rational(p, q) for p, q in ((-7, 5), (11, 13), (-17, 7), (-5, 3), (19, 11),
+                                               (-13, 17), (-23, 9), (3, 7)))
+
+
+def _points(symbols: set[sp.Symbol], signed: bool = False) -> list[dict[sp.Symbol, sp.Rational]]:
+    """Points to evaluate expressions at: positive ones (as graders read
+    ``\\sqrt{x}\\sqrt{y} = \\sqrt{xy}``), and also negative ones when ``signed`` (an
+    absolute value or a floor is only told apart from its argument there)."""
     ordered = sorted(symbols, key=lambda s: s.name)
+    if not ordered:
+        return [{}]
     rng = random.Random(20240917)
-    points = [{s: sp.Float(rng.uniform(0.6, 2.4), _EXACT_DIGITS) for s in ordered}
-              for _ in range(_POINTS if ordered else 1)]
-    if signed and ordered:
-        points += [{s: sp.Float(rng.uniform(-2.4, 2.4), _EXACT_DIGITS) for s in ordered}
-                   for _ in range(_POINTS)]
-    return points
+    values = [_POSITIVE] + ([_SIGNED] if signed else [])
+    return [{s: rng.choice(pool) for s in ordered} for pool in values for _ in range(_POINTS)]
 
 
 def _signed(*exprs: sp.Basic) -> bool:
     return any(e.has(sp.Abs, sp.floor, sp.ceiling, sp.sign) for e in exprs)
 
 
-def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Float]) -> sp.Expr | None:
-    value = expr.xreplace(point).evalf(_EXACT_DIGITS) if point else expr.evalf(_EXACT_DIGITS)
+def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
+    """The exact value of ``expr`` at ``point``, or ``None`` where it is undefined."""
+    value = expr.xreplace(point) if point else expr
     if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
         return None
     return value
 
 
-def _symbolic_equal(a: sp.Expr, b: sp.Expr, tol: sp.Float) -> bool:
-    """Equal at several random points with 30 digits; unsure cases go to ``simplify``."""
+def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 0.0
+                ) -> bool | None:
+    """Whether two numbers are equal: exactly when ``rel_tol`` is ``None`` (the sign of
+    their difference is evaluated to 20 significant digits, adaptively, so cancellation
+    cannot hide it), else within the tolerances. ``None`` when it cannot be told."""
+    try:
+        if rel_tol is None:
+            difference = a - b
+            if difference == 0:
+                return True
+            if difference.is_Rational:
+                return False
+            value = difference.evalf(20, strict=True, maxn=_MAX_DIGITS)
+            return bool(value == 0)
+        va, vb = a.evalf(_EXACT_DIGITS), b.evalf(_EXACT_DIGITS)
+        if not (va.is_number and vb.is_number):
+            return None
+        gap = abs(va - vb)
+        return bool(gap <= rel_tol * max(abs(va), abs(vb)) or gap <= abs_tol)
+    except PrecisionExhausted:
+        return True  # no significant digit in the difference: zero
+    except (TypeError, ValueError, ArithmeticError):
+        return None
+
+
+def _symbolic_equal(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float) -> bool:
+    """Equal at several points; when no point can be evaluated, ``simplify`` decides."""
     checked = 0
     for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
         va, vb = _evaluate(a, point), _evaluate(b, point)
         if va is None or vb is None:
             continue
-        scale = max(abs(va), abs(vb))
-        if abs(va - vb) > tol * scale:
+        same = _same_value(va, vb, rel_tol, abs_tol)
+        if same is False:
             return False
-        checked += 1
+        checked += same is True
     if checked:
         return True
-    difference = sp.simplify(a - b)
-    return difference == 0
+    return sp.simplify(a - b) == 0

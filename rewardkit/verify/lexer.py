@@ -31,7 +31,21 @@ _UNICODE = {
 _SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
                               "0123456789-")
 _SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
+# Greek letters typed as Unicode (U+03B1 to U+03C9, U+0391 to U+03A9): α is \alpha.
+_GREEK_LETTERS = (
+    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
+    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi",
+    "chi", "psi", "omega",
+)  # U+03C2 is the final sigma
+_CAPITAL_GREEK = ("Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi",
+                  "Omega")
+for _k, _name in enumerate(_GREEK_LETTERS):
+    _UNICODE.setdefault(chr(0x03B1 + _k), f"\\{_name} ")
+    if _name.capitalize() in _CAPITAL_GREEK and _k != 17:
+        _UNICODE.setdefault(chr(0x0391 + _k), f"\\{_name.capitalize()} ")
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
+_CURRENCY = re.compile(r"[\u20ac\u00a3\u00a5\u20b9]|\\(?:euro|pounds|yen|textdollar)(?![A-Za-z])")
+_TIMES_TEN = re.compile(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)")  # 6.02 x 10^23
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*(?:\.(?!\d))?")
 _SPACING = re.compile(
     r"(\\\\)|\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle)(?![A-Za-z])"
@@ -52,6 +66,8 @@ def clean_latex(text: str) -> str:
     s = _UNICODE_RE.sub(lambda m: _UNICODE[m.group(0)], s)
     s = re.sub(r"(?<=\d),\s*\\!\s*(?=\d{3})", ",", s)
     s = s.replace(r"\$", " ").replace(r"\%", "%")
+    s = _CURRENCY.sub(" ", s)
+    s = _TIMES_TEN.sub(r"\\times ", s)
     s = _SIZING.sub("", s)
     s = _SPACING.sub(_keep_row_break, s)
     s = _DELIMS.sub(_keep_row_break, s).replace("$", " ")

@@ -18,6 +18,7 @@ Matrix([
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -117,7 +118,7 @@ _CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "ima
               "emptyset": sp.EmptySet, "varnothing": sp.EmptySet}
 _SETS = {"R": sp.Reals, "Z": sp.Integers, "N": sp.Naturals, "Q": sp.Rationals,
          "C": sp.Complexes}
-_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac"})
+_FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac", "sfrac"})
 _BINOMS = frozenset({"binom", "dbinom", "tbinom"})
 _TRANSPARENT = frozenset({"mathrm", "mathbf", "boldsymbol", "bm", "mathit", "mathsf", "boxed",
                           "fbox", "operatorname", "vec", "mathnormal", "textup", "overline",
@@ -129,7 +130,7 @@ _RELATIONS = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
               "le": sp.LessThan, "leq": sp.LessThan, "leqslant": sp.LessThan,
               "lt": sp.StrictLessThan, "gt": sp.StrictGreaterThan, "ge": sp.GreaterThan,
               "geq": sp.GreaterThan, "geqslant": sp.GreaterThan, "ne": sp.Ne, "neq": sp.Ne,
-              "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne}
+              "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "approx": sp.Eq}
 _MUL_CMDS = frozenset({"times", "cdot", "ast"})
 _SET_OPS = {"cup": sp.Union, "cap": sp.Intersection, "setminus": sp.Complement}
 _SEPARATOR_WORDS = frozenset({"and", "or"})
@@ -158,6 +159,9 @@ def _is_unit_word(word: str) -> bool:
     )
 
 
+_UNIT_TEXT = re.compile(r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*")
+
+
 def _text_kind(content: str) -> str:
     """What a ``\\text{}`` group is: ``empty``, ``separator``, ``words`` or ``math``."""
     stripped = content.strip().strip(",")
@@ -165,7 +169,7 @@ def _text_kind(content: str) -> str:
         return "empty"
     if stripped.lower() in _SEPARATOR_WORDS:
         return "separator"
-    if all(c.isalpha() or c in " .'-^" for c in stripped):
+    if _UNIT_TEXT.fullmatch(stripped):
         return "words"
     return "math"
 
@@ -235,6 +239,11 @@ class _Parser:
         left = self.nud(self.next())
         while True:
             tok = self.peek()
+            if tok.kind in ("text", "word") and tok.value.strip().lower() == "percent":
+                self.next()
+                self.percent = True
+                left = _multiply(left, sp.Rational(1, 100))
+                continue
             if tok.kind == "text" and _text_kind(tok.value) in ("words", "empty"):
                 self._skip_unit()
                 continue
@@ -275,7 +284,7 @@ class _Parser:
                 return _BP_RELATION
             if value in _SET_OPS:
                 return _BP_SET
-            if value == "choose":
+            if value in ("choose", "over"):
                 return _BP_CHOOSE
             if value in ("pm", "mp"):
                 return _BP_ADD
@@ -305,7 +314,7 @@ class _Parser:
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
                 or name in _NAME_MARKS
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil"))
+                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert"))
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -464,7 +473,11 @@ class _Parser:
                 index = self.expr(0)
                 self.expect_op("]")
             radicand = self.arg()
-            return _apply(sp.sqrt, radicand) if index is None else _apply(sp.root, radicand, index)
+            if index is None:
+                return _apply(sp.sqrt, radicand)
+            if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
+                return _apply(sp.real_root, radicand, index)  # \sqrt[3]{-27} = -3
+            return _apply(sp.root, radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:
@@ -480,6 +493,21 @@ class _Parser:
             if letter not in _SETS:
                 raise MathParseError(f"unknown set \\mathbb{{{letter}}}")
             return _SETS[letter]
+        if name == "langle":  # \langle 1, 2 \rangle: a vector
+            items = [self.expr(0)]
+            while self.at("op", ","):
+                self.next()
+                items.append(self.expr(0))
+            close = self.next()
+            if close.kind != "cmd" or close.value != "rangle":
+                raise self.fail(close)
+            return sp.Tuple(*items)
+        if name in ("lvert", "vert"):
+            inner = self.expr(0)
+            close = self.next()
+            if close.kind != "cmd" or close.value not in ("rvert", "vert"):
+                raise self.fail(close)
+            return _apply(sp.Abs, inner)
         if name in ("lfloor", "lceil"):
             inner = self.expr(0)
             close = self.next()
@@ -656,6 +684,8 @@ class _Parser:
         rows = [row for row in rows if row]
         if not rows or len({len(row) for row in rows}) != 1:
             raise MathParseError("ragged or empty matrix")
+        for row in rows:
+            _check_scalar(*row)
         return sp.ImmutableMatrix(rows)
 
     # -- infix and postfix positions --------------------------------------------------
@@ -708,6 +738,8 @@ class _Parser:
                 return self._degrees(left)
             if value == "choose":
                 return _binomial(left, self.expr(_BP_CHOOSE))
+            if value == "over":
+                return _divide(left, self.expr(_BP_CHOOSE))
         # implicit multiplication: put the token back and parse the next factor
         self.i -= 1
         return _multiply(left, self.expr(_BP_IMPLICIT))
@@ -762,6 +794,9 @@ class _Parser:
             else:
                 break
             links.append((nxt, links[-1][2], self.expr(_BP_RELATION)))
+        for o, a, b in links:
+            if o != "=":
+                _check_scalar(a, b)  # an order between sets or tuples means nothing
         relations = [_RELATIONS[o](a, b, evaluate=False) for o, a, b in links]
         return relations[0] if len(relations) == 1 else sp.And(*relations, evaluate=False)
 

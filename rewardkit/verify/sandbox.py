@@ -240,6 +240,17 @@ def sandbox_call(fn: Callable[..., Any], args: tuple = (), *, timeout: float) ->
     return default_pool().call(fn, args, timeout=timeout)
 
 
+def _forget_pool_after_fork() -> None:
+    """A forked child starts its own pool; the parent's workers stay the parent's."""
+    global _POOL, _POOL_LOCK
+    _POOL = None
+    _POOL_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget_pool_after_fork)
+
+
 @atexit.register
 def _close_default_pool() -> None:
     if _POOL is not None and _POOL_PID == os.getpid():

@@ -21,6 +21,7 @@ from rewardkit.verify import equivalent
         (r"\sqrt2", r"\sqrt{2}"),
         (r"\frac{\sqrt{3}}{3}", r"\frac{1}{\sqrt{3}}"),
         (r"\sqrt[3]{27}", "3"),
+        (r"\sqrt[3]{-27}", "-3"),  # the real cube root
         (r"11\sqrt2", r"\sqrt{242}"),
         (r"\sin^2 x + \cos^2 x", "1"),
         (r"\sin \frac{\pi}{6}", r"\frac12"),
@@ -42,6 +43,9 @@ from rewardkit.verify import equivalent
         ("|x|", r"\sqrt{x^2}"),
         (r"\lfloor 3.7 \rfloor", "3"),
         (r"\lceil \frac{7}{2} \rceil", "4"),
+        (r"\lvert -3 \rvert", "3"),
+        (r"\overline{AB}", "AB"),
+        (r"\angle ABC", "ABC"),
     ],
 )
 def test_equal_expressions(pred, gold):
@@ -64,6 +68,9 @@ def test_equal_expressions(pred, gold):
         ("x+1", "y+1"),
         ("|x|", "x"),
         ("xy", "x+y"),
+        ("x^{100}", "x^{100}+1"),  # no rounding: equal to 30 digits is not equal
+        (r"(x+1)^{60}(x-1)^{60}", r"(x^2-1)^{60}+1"),
+        (r"\sqrt{2}", "1.4142"),
         (r"2\pi r", r"\pi r^2"),
     ],
 )

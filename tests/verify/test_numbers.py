@@ -23,6 +23,8 @@ from rewardkit.verify import equivalent
         (".35625", "0.35625"),
         ("1.5e3", "1500"),
         (r"6.02 \times 10^{23}", "6.02e23"),
+        (r"6.02 x 10^{23}", "6.02e23"),
+        (r"{1 \over 2}", "0.5"),
         (r"\frac{1}{2}", "0.5"),
         (r"\dfrac{3}{4}", r"\tfrac34"),
         (r"\frac12", "1/2"),
@@ -104,6 +106,10 @@ def test_units_and_currency():
     assert equivalent("18 dollars", r"\$18")
     assert equivalent(r"5\mathrm{cm}", "5")
     assert equivalent("5 apples", "5")
+    assert equivalent(r"\text{5 apples}", "5")
+    assert equivalent(r"9.8 \text{ m/s}^2", "9.8")
+    assert equivalent("€5", "5") and equivalent("£5.50", "5.5")
+    assert equivalent("50 percent", "50") and equivalent("50 percent", "0.5")
     assert not equivalent(r"\$19", "18")
     assert not equivalent("2e", "2")  # a single letter is never a unit: e is Euler's number
     assert not equivalent("3x", "3")

@@ -122,6 +122,9 @@ def test_ten_thousand_nested_braces_return_quickly_with_a_reason():
         ("x²", "x^2", True),
         ("x²", "2x", False),
         ("½", "0.5", True),
+        ("α + β", r"\alpha+\beta", True),
+        ("Δ", r"\Delta", True),
+        ("α", r"\beta", False),
         ("\u0445 + 1", "x + 1", False),  # Cyrillic kha is not a Latin x
         ("Москва", r"\text{Москва}", True),
         ("ответ: 5", "5", False),

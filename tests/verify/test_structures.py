@@ -21,6 +21,11 @@ from rewardkit.verify import equivalent
         (r"5x - 7y + 11z + 4 = 0", r"-10x + 14y - 22z - 8 = 0", True),
         ("x^2=4", "x=2", False),
         ("(x, y) = (1, 2)", "(1,2)", True),
+        ("3 = x", "3", True),
+        ("2+3=5", "5", True),  # a worked equality without variables gives its result
+        ("2+3=5", "6", False),
+        ("x^2+y^2=25", "25", False),
+        (r"x \approx 3.14", "3.14", True),
     ],
 )
 def test_equations(pred, gold, expected):
@@ -47,6 +52,9 @@ def test_equations(pred, gold, expected):
         (r"(-\infty,\infty)", r"\mathbb{R}", True),
         ("y > 2x", "2x < y", True),
         ("y > 2x", "y < 2x", False),
+        (r"x \ne 3", r"(-\infty,3)\cup(3,\infty)", True),
+        ("all real numbers", r"(-\infty,\infty)", True),
+        (r"\text{no solution}", r"\emptyset", True),
     ],
 )
 def test_inequalities_and_intervals(pred, gold, expected):
@@ -84,6 +92,8 @@ def test_sets_and_tuples(pred, gold, expected):
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \end{pmatrix}", False),
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 2 \\ 4 \end{pmatrix}", False),
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", "(1, 2)", True),
+        (r"\langle 1, 2 \rangle", r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", True),
+        (r"\langle 1, 2 \rangle", r"\langle 2, 1 \rangle", False),
     ],
 )
 def test_matrices_and_vectors(pred, gold, expected):

@@ -32,7 +32,11 @@ def test_multiple_choice(pred, gold, expected):
         (r"\text{east}", r"\text{East}.", True),
         ("Monday", r"\text{monday}", True),
         (r"\text{five}", "5", True),
+        ("fifty", "50", True),
+        (r"\text{six}", "5", False),
         (r"\text{no}", r"\text{yes}", False),
+        (r"\text{NO}", "No", True),
+        ("no", "on", False),
         ("west", r"\text{east}", False),
         ("seat", r"\text{east}", False),  # words are not products of letters
     ],

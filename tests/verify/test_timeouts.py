@@ -123,3 +123,12 @@ def test_verification_works_inside_daemonic_child_processes():
         reasons = child_pool.map(_verify_in_child, [(r"\boxed{(x+1)^2}", "x^2+2x+1"),
                                                      (r"\boxed{(x+1)^2}", "x^2+1")])
     assert reasons == ["ok", "wrong_answer"]
+
+
+def test_verification_works_in_forked_children_after_the_parent_used_the_pool():
+    assert verify(r"\boxed{(x+2)^2}", "x^2+4x+4").correct  # the parent's pool is running
+    ctx = multiprocessing.get_context("fork")
+    with ctx.Pool(1) as child_pool:
+        reasons = child_pool.map(_verify_in_child, [(r"\boxed{(x+3)^2}", "x^2+6x+9")])
+    assert reasons == ["ok"]
+    assert verify(r"\boxed{(x+4)^2}", "x^2+8x+16").correct  # and the parent's still works
