@@ -2,9 +2,9 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team``, ``holdout`` and ``variants``: the labelled equivalence sets in
-  ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``;
-  the last two written after the verifier, see the README there). rewardkit gets
+- ``team``, ``holdout``, ``variants``, ``hacking``: the labelled equivalence sets in
+  ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``,
+  ``reward_hacking.jsonl``; the last three written after the verifier, see the README there). rewardkit gets
   ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as ``parse``
   reads boxed answers first), or as written when it already carries math delimiters (``$``,
   ``\(``, ``\[``, ``\boxed``), falling back to the other form when it extracts nothing from
@@ -20,7 +20,7 @@ Sets (each pair is judged by both tools and scored against its label):
   picks up intermediate numbers.
 
 Per pair, time is the wall time of the whole judgement (parsing both strings and comparing),
-after one untimed warm-up call per tool. Math-Verify runs in the main thread, where its
+after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs in the main thread, where its
 SIGALRM timeouts work. A thread-safety check then calls rewardkit from worker threads with a
 short timeout on slow inputs and reports how far any call overran it (target: <= 0.5 s).
 
@@ -52,7 +52,8 @@ DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
 DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
 DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
-SETS = ("team", "holdout", "variants", "math500", "gsm8k")
+DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
+SETS = ("team", "holdout", "variants", "hacking", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -68,6 +69,14 @@ SLOW_INPUTS = [
     (r"(1+x)\binom{x}{100000}", r"\binom{x}{100000}+x\binom{x}{100000}"),
     ("9^{9^{9^{9}}}", "9^{9^{9^{9}}}+1"),
     ("2^{2^{2^{2^{2^{2}}}}}", "2^{65536}"),
+]
+
+
+WARM_UP_PAIRS = [
+    ("(y+3)^2", "y^2+6y+9"),  # the symbolic path: starts rewardkit's worker processes
+    (r"\frac{7}{9}", "0.7777777778"),
+    ("y > 7", r"(7, \infty)"),
+    (r"\begin{pmatrix} 7 \\ 9 \end{pmatrix}", r"\begin{pmatrix} 7 \\ 9 \end{pmatrix}"),
 ]
 
 
@@ -156,6 +165,15 @@ class Tools:
             if parsed:
                 return parsed
         return []
+
+    def warm_up(self) -> None:
+        """Lazy imports, parser tables and rewardkit's worker processes, before any timing.
+
+        The pairs are not in any set, so no timed call is answered from a warm cache.
+        """
+        for pred, gold in WARM_UP_PAIRS:
+            self.rk_equivalent(pred, gold)
+            self.mv_equivalent(pred, gold)
 
     def mv_equivalent(self, pred: str, gold: str) -> bool:
         gold_parsed = self.mv_read(gold)
@@ -246,9 +264,6 @@ def run_set(name: str, cases: list[Case], *, cold: bool = False) -> dict:
     labels = [case.label for case in cases]
     runs = {"rewardkit": ToolRun(), "math-verify": ToolRun()}
     mistakes: dict[str, list[str]] = {"rewardkit": [], "math-verify": []}
-    for case in cases[:1]:  # warm-up: imports, caches, worker start-up; not timed
-        _timed(case.rewardkit)
-        _timed(case.math_verify)
     for case in tqdm(cases, desc=name, unit="pair"):
         options = {"timeout": 5.0 + len(runs["rewardkit"].seconds) * 1e-9} if cold else {}
         rk_call = functools.partial(case.rewardkit, **options)
@@ -377,6 +392,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="the team's set")
     parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
     parser.add_argument("--variants", type=Path, default=DEFAULT_VARIANTS, help="MATH-style forms")
+    parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -397,6 +413,7 @@ def main(argv: list[str] | None = None) -> int:
     if str(REPO_ROOT) not in sys.path:  # benchmark this checkout's rewardkit
         sys.path.insert(0, str(REPO_ROOT))
     tools = Tools()
+    tools.warm_up()
     import rewardkit
 
     print(f"rewardkit from {Path(rewardkit.__file__).parent}")
@@ -404,6 +421,7 @@ def main(argv: list[str] | None = None) -> int:
         "team": lambda: team_cases(tools, args.pairs),
         "holdout": lambda: team_cases(tools, args.holdout),
         "variants": lambda: team_cases(tools, args.variants),
+        "hacking": lambda: team_cases(tools, args.hacking),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }
