@@ -4,11 +4,11 @@ Sets (each pair is judged by both tools and scored against its label):
 
 - ``team``, ``holdout``, ``variants``, ``hacking``: the labelled equivalence sets in
   ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``,
-  ``reward_hacking.jsonl``; the last three written after the verifier, see the README there). rewardkit gets
-  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as ``parse``
-  reads boxed answers first), or as written when it already carries math delimiters (``$``,
-  ``\(``, ``\[``, ``\boxed``), falling back to the other form when it extracts nothing from
-  the first; then ``verify(gold, pred)``.
+  ``reward_hacking.jsonl``; the last three written after the verifier, see the README
+  there). rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each string as
+  ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it already
+  carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the other form
+  when it extracts nothing from the first; then ``verify(gold, pred)``.
 - ``math500``: ``\boxed{answer}`` (the ``answer`` field) against the last boxed answer of the
   reference ``solution``; every pair is equivalent. rewardkit gets ``verify(completion, gold)``,
   Math-Verify ``verify(parse(gold as \boxed{}), parse(completion))``.
