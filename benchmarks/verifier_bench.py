@@ -20,9 +20,10 @@ Sets (each pair is judged by both tools and scored against its label):
   picks up intermediate numbers.
 
 Per pair, time is the wall time of the whole judgement (parsing both strings and comparing),
-after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs in the main thread, where its
-SIGALRM timeouts work. A thread-safety check then calls rewardkit from worker threads with a
-short timeout on slow inputs and reports how far any call overran it (target: <= 0.5 s).
+after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs
+in the main thread, where its SIGALRM timeouts work. A thread-safety check then calls
+rewardkit from worker threads with a short timeout on slow inputs and reports how far any
+call overran it (target: <= 0.5 s).
 
 Usage (from the repository root; Math-Verify comes with the ``bench`` extra)::
 
