@@ -38,6 +38,7 @@ import argparse
 import functools
 import json
 import logging
+import math
 import re
 import statistics
 import sys
@@ -123,7 +124,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))  # smallest value >= q% of all
     return sorted_values[rank - 1]
 
 
