@@ -10,7 +10,9 @@ seen (see ``data/equivalence/README.md``).
 from __future__ import annotations
 
 import importlib
+import importlib.util
 import json
+import sys
 from collections import Counter
 from pathlib import Path
 
@@ -125,3 +127,23 @@ def test_pair(row):
 def test_known_misses_are_in_the_held_out_sets():
     held_out = {(row["pred"], row["gold"]) for row in HOLDOUT + VARIANTS + HACKING}
     assert set(KNOWN_VERIFIER_MISSES) <= held_out
+
+
+def test_verifier_bench_runs_on_a_few_pairs(tmp_path, capsys, monkeypatch):
+    """The benchmark that runs these sets against Math-Verify does not rot."""
+    pytest.importorskip("math_verify")
+    bench_path = DATA_DIR.parents[1] / "benchmarks" / "verifier_bench.py"
+    spec = importlib.util.spec_from_file_location("verifier_bench", bench_path)
+    bench = importlib.util.module_from_spec(spec)
+    monkeypatch.setitem(sys.modules, "verifier_bench", bench)  # dataclasses look it up
+    spec.loader.exec_module(bench)
+    out = tmp_path / "bench.json"
+    argv = ["--sets", "team,hacking", "--limit", "6", "--no-thread-check", "--json", str(out)]
+    assert bench.main(argv) == 0
+    results = json.loads(out.read_text())
+    for name in ("team", "hacking"):
+        for tool in ("rewardkit", "math-verify"):
+            summary = results[name][tool]
+            assert summary["pairs"] == 6
+            assert summary["correct"] + summary["false_positives"] + summary["false_negatives"] == 6
+    assert "speed ratio" in capsys.readouterr().out
