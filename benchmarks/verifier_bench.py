@@ -2,10 +2,10 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team``, ``holdout``, ``variants``, ``hacking``: the labelled equivalence sets in
-  ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``,
-  ``reward_hacking.jsonl``; the last three written after the verifier, see the README
-  there). rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each string as
+- ``team``, ``holdout``, ``variants``, ``hacking``, ``holdout2``: the labelled equivalence
+  sets in ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``,
+  ``reward_hacking.jsonl``, ``holdout2.jsonl``; all but the first written after the verifier,
+  see the README there). rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each string as
   ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it already
   carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the other form
   when it extracts nothing from the first; then ``verify(gold, pred)``.
@@ -55,7 +55,8 @@ DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
 DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
 DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
 DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
-SETS = ("team", "holdout", "variants", "hacking", "math500", "gsm8k")
+DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
+SETS = ("team", "holdout", "variants", "hacking", "holdout2", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -395,6 +396,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
     parser.add_argument("--variants", type=Path, default=DEFAULT_VARIANTS, help="MATH-style forms")
     parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
+    parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -424,6 +426,7 @@ def main(argv: list[str] | None = None) -> int:
         "holdout": lambda: team_cases(tools, args.holdout),
         "variants": lambda: team_cases(tools, args.variants),
         "hacking": lambda: team_cases(tools, args.hacking),
+        "holdout2": lambda: team_cases(tools, args.holdout2),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }

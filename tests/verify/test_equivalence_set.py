@@ -2,9 +2,8 @@
 
 Each pair is its own test (``test_pair[<file>-<category>-<index>]``), so a failure names the
 pair; ``<index>`` is the pair's 0-based line number in ``data/equivalence/<file>.jsonl``.
-``pairs`` is the main set; ``holdout``, ``math500_variants`` and ``reward_hacking`` were
-written after the verifier was finished, to see how it does on answers its author had not
-seen (see ``data/equivalence/README.md``).
+``pairs`` is the main set; the others were written after the verifier was finished, to see
+how it does on answers its author had not seen (see ``data/equivalence/README.md``).
 """
 
 from __future__ import annotations
@@ -45,11 +44,13 @@ PAIRS = _load(PAIRS_PATH)
 HOLDOUT = _load(DATA_DIR / "holdout.jsonl")
 VARIANTS = _load(DATA_DIR / "math500_variants.jsonl")
 HACKING = _load(DATA_DIR / "reward_hacking.jsonl")
+HOLDOUT2 = _load(DATA_DIR / "holdout2.jsonl")
 SETS = {
     "pairs": PAIRS,
     "holdout": HOLDOUT,
     "math500_variants": VARIANTS,
     "reward_hacking": HACKING,
+    "holdout2": HOLDOUT2,
 }
 
 # Held-out pairs the verifier still gets wrong, reported as verifier bugs (labels re-checked by
@@ -60,6 +61,7 @@ KNOWN_VERIFIER_MISSES = {
         "\\{1\\pm\\sqrt{5},-2\\}",
     ): "\\pm inside a set is not expanded",
     ("\\lim_{x \\to 5} x", "5"): "limits are not parsed",
+    ("40 USD", "40"): "a currency code after the number is not read as a unit",
 }
 
 # The interim verifier on main is a normalised string match; the real one (branch `verify`)
@@ -125,7 +127,7 @@ def test_pair(row):
 
 
 def test_known_misses_are_in_the_held_out_sets():
-    held_out = {(row["pred"], row["gold"]) for row in HOLDOUT + VARIANTS + HACKING}
+    held_out = {(row["pred"], row["gold"]) for row in HOLDOUT + VARIANTS + HACKING + HOLDOUT2}
     assert set(KNOWN_VERIFIER_MISSES) <= held_out
 
 
