@@ -131,6 +131,7 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
@@ -171,6 +172,7 @@ _UNIT_WORDS = frozenset(
         "miles", "mile", "degrees", "degree", "hours", "hour", "minutes", "minute", "seconds",
         "second", "days", "day", "weeks", "week", "years", "year", "people", "pounds", "grams",
         "gram", "liters", "litres", "liter", "gallons", "gallon", "square", "cubic", "per",
+        "usd", "eur", "gbp", "jpy", "inr", "cad", "aud", "cny", "rmb", "chf",
     }
 )
 
@@ -344,7 +346,7 @@ class _Parser:
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
                 or name in _NAME_MARKS
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert"))
+                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim"))
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -562,6 +564,8 @@ class _Parser:
             return _apply(sp.floor if name == "lfloor" else sp.ceiling, inner)
         if name in ("pm", "mp"):
             return PM * self.expr(_BP_MUL)
+        if name == "lim":
+            return self._limit()
         raise MathParseError(f"unsupported command \\{name} at {tok.pos}", reason="unsupported")
 
     def _function(self, name: str) -> sp.Basic:
@@ -591,6 +595,20 @@ class _Parser:
             return self.expr(_BP_MUL)
         finally:
             self.fn_arg -= 1
+
+    def _limit(self) -> sp.Basic:
+        """``\\lim_{x \\to a} f``: an unevaluated limit (a worker evaluates it)."""
+        self.expect_op("_")
+        self.expect_op("{")
+        var = self.next()
+        arrow = self.next()
+        if var.kind != "letter" or arrow.kind != "cmd" or arrow.value not in _ARROWS:
+            raise self.fail(arrow)
+        target = self.expr(0)
+        self.expect_op("}")
+        body = self.expr(_BP_MUL)
+        _check_scalar(body, target)
+        return sp.Limit(body, self._letter(var.value), target)
 
     def _integer_function(self, name: str) -> sp.Basic:
         r"""``\gcd(12, 18)``, ``\operatorname{lcm}(4, 6)``, ``\max(2, 3)``: numbers only."""

@@ -53,6 +53,7 @@ from rewardkit.verify import equivalent
         ("A(5, 3)", "(5, 3)"),  # a point named with its coordinates
         ("21st", "21"),
         (r"n^{th}", "n"),
+        (r"\lim_{x \to 0} \frac{\sin x}{x}", "1"),
     ],
 )
 def test_equal_expressions(pred, gold):
@@ -68,6 +69,7 @@ def test_equal_expressions(pred, gold):
         (r"\sin x", r"\cos x"),
         (r"\sin x^2", r"(\sin x)^2"),
         ("-2^2", "4"),
+        (r"\lim_{x \to \infty} \frac{1}{x}", "1"),
         (r"\log_2 8", "2"),
         ("5!", "5"),
         (r"\binom{5}{2}", "20"),

@@ -106,6 +106,7 @@ def test_units_and_currency():
     assert equivalent("18 dollars", r"\$18")
     assert equivalent(r"5\mathrm{cm}", "5")
     assert equivalent("5 apples", "5")
+    assert equivalent("40 USD", "40")
     assert equivalent(r"\text{5 apples}", "5")
     assert equivalent(r"9.8 \text{ m/s}^2", "9.8")
     assert equivalent("€5", "5") and equivalent("£5.50", "5.5")

@@ -109,6 +109,8 @@ def test_matrices_and_vectors(pred, gold, expected):
         ("x=1, x=-2", "1,-2", True),
         (r"\pm 2", "2, -2", True),
         (r"1 \pm \sqrt{2}", r"1+\sqrt2, 1-\sqrt2", True),
+        (r"\{-2, 1+\sqrt{5}, 1-\sqrt{5}\}", r"\{1\pm\sqrt{5},-2\}", True),
+        (r"\{1-\sqrt{5}, -2\}", r"\{1\pm\sqrt{5},-2\}", False),
         ("1, 2", "1", False),
         ("3 or 4", "3", False),  # hedging: every element must match
         ("3, 4", "3", False),
