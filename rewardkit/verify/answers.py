@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
 from functools import lru_cache
 
 import sympy as sp
@@ -202,6 +203,32 @@ def _plain_exponent(tokens: list, k: int) -> bool:
     return tok.kind == "letter" or tok.value.isdigit() or (tok.kind, tok.value) == ("cmd", "circ")
 
 
+# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5
+_PLAIN_NUMBER = re.compile(r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*")
+
+
+def _plain_number(text: str) -> tuple[Fraction, bool] | None:
+    """``(value, is_decimal)`` of a bare number, or ``None`` (a quick path, no parser)."""
+    m = _PLAIN_NUMBER.fullmatch(text)
+    if m is None or (m.group(2) is None and m.group(3) is None):
+        return None
+    whole = (m.group(2) or "0").replace(",", "")
+    frac = m.group(3) or ""
+    value = Fraction(int(whole + frac), 10 ** len(frac))
+    return (-value if m.group(1) == "-" else value), bool(frac)
+
+
+def _numbers_match(pred: tuple[Fraction, bool], gold: tuple[Fraction, bool],
+                   options: VerifyOptions) -> bool:
+    """Exact when both are integers, within the tolerances when one is a decimal."""
+    (a, a_decimal), (b, b_decimal) = pred, gold
+    if a == b or not (a_decimal or b_decimal):
+        return a == b
+    gap = abs(a - b)
+    return gap <= Fraction(options.rel_tol) * max(abs(a), abs(b)) or gap <= Fraction(
+        options.abs_tol)
+
+
 def _text_value(text: str) -> str:
     """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
     words = normal_text(text)
@@ -229,6 +256,9 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
     """
     if len(pred) > MAX_LENGTH:
         return Outcome(False, "too_long")
+    numbers = _plain_number(pred), _plain_number(gold)
+    if numbers[0] is not None and numbers[1] is not None:
+        return OK if _numbers_match(*numbers, options) else WRONG
     p_text, g_text = strip_box(pred), strip_box(gold)
     if not p_text:
         return Outcome(False, "no_answer")
