@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -60,6 +61,11 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
     Outcome(correct=True, reason='ok')
     """
     options = options or VerifyOptions()
+    return _check(pred, gold, options, time.monotonic() + options.timeout)
+
+
+def _check(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
+    """:func:`check` sharing a deadline with the other comparisons of the same call."""
     key = (pred.strip(), gold.strip(), options)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -67,18 +73,21 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
     try:
         outcome = compare_answers(pred, gold, options)
     except NeedsSymbolic:
-        outcome = _in_worker(pred, gold, options)
+        outcome = _in_worker(pred, gold, options, deadline)
     except RecursionError:
         outcome = Outcome(False, "too_deep")
     except Exception:  # noqa: BLE001  (a sympy failure on odd input: retry it in a worker)
-        outcome = _in_worker(pred, gold, options)
+        outcome = _in_worker(pred, gold, options, deadline)
     if outcome.reason != "timeout" and len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
         _CACHE.put(key, outcome)
     return outcome
 
 
-def _in_worker(pred: str, gold: str, options: VerifyOptions) -> Outcome:
-    result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=options.timeout)
+def _in_worker(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return Outcome(False, "timeout")
+    result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=remaining)
     if result.status == "ok":
         return result.value
     if result.status == "timeout":
@@ -116,6 +125,7 @@ def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
 
 
 def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
+    deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
     gold_text = gold_answer(gold)
     text = completion_text(completion)
     extraction = final_answer(text, conventions=not options.boxed_only)
@@ -124,20 +134,43 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
     answer = extraction.answer
     if gold_text is None:
         return Verdict(False, answer, None, "no_gold", extraction.source)
-    if extraction.source == "boxed" and _hedged(text, answer, options):
-        return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
-    outcome = check(answer, gold_text, options)
+    if extraction.source == "boxed":
+        boxed = _distinct_boxes(text, answer, options, deadline)
+        if boxed is None:
+            return Verdict(False, answer, gold_text, "timeout", extraction.source)
+        if len(boxed) > 1:
+            # several different answers: right only when the gold asks for all of them
+            together = ", ".join(boxed)
+            outcome = _check(together, gold_text, options, deadline)
+            if outcome.correct:
+                return Verdict(True, together, gold_text, "ok", extraction.source)
+            return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
+    outcome = _check(answer, gold_text, options, deadline)
     return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
 
 
-def _hedged(text: str, final: str, options: VerifyOptions) -> bool:
-    """Several boxed answers in the answer region that are not all the same answer."""
+_MAX_BOXES = 20  # more different boxed answers than this is a hedge whatever they are
+
+
+def _distinct_boxes(text: str, final: str, options: VerifyOptions, deadline: float
+                    ) -> list[str] | None:
+    """The different answers boxed in the answer region, in order (the same answer boxed
+    twice, even written differently, counts once); ``None`` when telling them apart ran
+    out of time."""
     boxes = all_boxed(split_think(text).answer)
     if len(boxes) < 2:
-        return False
-    squashed = "".join(final.split())
-    others = {"".join(b.content.split()) for b in boxes} - {squashed}
-    return any(not check(other, final, options).correct for other in others)
+        return [final]
+    contents = list(dict.fromkeys(b.content.strip() for b in boxes))
+    if len(contents) > _MAX_BOXES:
+        return contents
+    distinct: list[str] = []
+    for content in contents:
+        outcomes = [_check(content, seen, options, deadline) for seen in distinct]
+        if any(o.reason == "timeout" for o in outcomes):
+            return None
+        if not any(o.correct for o in outcomes):
+            distinct.append(content)
+    return distinct
 
 
 def verify_batch(

@@ -144,3 +144,10 @@ def test_verification_works_in_forked_children_after_the_parent_used_the_pool():
         reasons = child_pool.map(_verify_in_child, [(r"\boxed{(x+3)^2}", "x^2+6x+9")])
     assert reasons == ["ok"]
     assert verify(r"\boxed{(x+4)^2}", "x^2+8x+16").correct  # and the parent's still works
+
+
+def test_several_slow_boxed_answers_share_one_deadline():
+    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{100000 - k}}}}}" for k in range(4)]
+    verdict, seconds = _timed(verify, " ".join(slow), SLOW_GOLD, timeout=TIMEOUT)
+    assert not verdict.correct and verdict.reason == "timeout"
+    assert seconds <= TIMEOUT + SLACK
