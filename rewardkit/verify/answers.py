@@ -24,7 +24,7 @@ from rewardkit.verify.lexer import MAX_LENGTH, clean_latex, tokenize
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import Parsed, parse_expression
 
-__all__ = ["Outcome", "choice_letter", "compare_answers", "normal_text"]
+__all__ = ["Outcome", "choice_letter", "compare_answers", "is_plain", "normal_text", "strip_box"]
 
 
 @dataclass(frozen=True)
@@ -53,6 +53,15 @@ _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", 
 
 def _clean(text: str) -> str:
     """:func:`clean_latex` without a leading label (``Answer:``, ``Final answer is``)."""
+    return _clean_short(text) if len(text) <= MAX_LENGTH else _clean_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _clean_short(text: str) -> str:
+    return _clean_text(text)
+
+
+def _clean_text(text: str) -> str:
     s = clean_latex(text)
     m = _LABEL.match(s)
     return s[m.end():] if m and m.end() < len(s) else s
