@@ -114,7 +114,7 @@ MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are 
 SHORT_WORDS = frozenset({
     "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
     "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
-    "lbs", "gcd", "lcm", "max",
+    "lbs", "gcd", "lcm", "max", "pct",
 })
 # Currency codes: capitals that are a unit, not a product of points (40 USD).
 CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "CAD", "AUD", "CNY", "RMB", "CHF"})

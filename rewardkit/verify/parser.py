@@ -131,6 +131,7 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "per cent"})
 _ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
@@ -271,7 +272,7 @@ class _Parser:
         left = self.nud(self.next())
         while True:
             tok = self.peek()
-            if tok.kind in ("text", "word") and tok.value.strip().lower() == "percent":
+            if tok.kind in ("text", "word") and tok.value.strip().lower() in _PERCENT_WORDS:
                 self.next()
                 self.percent = True
                 left = _multiply(left, sp.Rational(1, 100))

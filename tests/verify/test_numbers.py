@@ -111,6 +111,7 @@ def test_units_and_currency():
     assert equivalent(r"9.8 \text{ m/s}^2", "9.8")
     assert equivalent("€5", "5") and equivalent("£5.50", "5.5")
     assert equivalent("50 percent", "50") and equivalent("50 percent", "0.5")
+    assert equivalent("28 pct", r"28\%") and equivalent(r"\boxed{28 percent}", r"28\%")
     assert not equivalent(r"\$19", "18")
     assert not equivalent("2e", "2")  # a single letter is never a unit: e is Euler's number
     assert not equivalent("3x", "3")
