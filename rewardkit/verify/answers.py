@@ -45,6 +45,7 @@ _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
 _LABEL = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:=]\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[A-Za-z]\s+(?:is|are|equals|was)\s+(\S.*)$")
 _SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
@@ -280,6 +281,9 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
         return Outcome(False, "parse_error")
     if p_text.replace(" ", "") == g_text.replace(" ", ""):
         return OK
+    tail = _SENTENCE_END.search(p_text)
+    if tail is not None:  # "The volume of ABCD is 120": a sentence whose end is the answer
+        return compare_answers(tail.group(1), gold, options, symbolic=symbolic)
     p_text = _SET_WORDS.get(normal_text(pred), p_text)
     g_text = _SET_WORDS.get(normal_text(gold), g_text)
     if _is_text_answer(g_text) or _is_text_answer(p_text):

@@ -38,6 +38,8 @@ def test_the_package_exports_the_verifier():
         ("so 9 * 2 = 18\nA: 18", "18", True, "18", "ok"),
         ("The answer is 18 dollars.", "18", True, "18 dollars", "ok"),
         ("**Answer: 42**", "42", True, "Answer: 42", "ok"),  # a label is not the answer
+        ("The final answer is: the volume of $ABCD$ is 120. I hope it is correct.", "120", True,
+         "the volume of $ABCD$ is 120", "ok"),  # a sentence whose end is the answer
         (r"\boxed{x+}", "1", False, "x+", "parse_error"),
     ],
 )
