@@ -2,13 +2,14 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team``, ``holdout``, ``variants``, ``hacking``, ``holdout2``: the labelled equivalence
-  sets in ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``, ``math500_variants.jsonl``,
-  ``reward_hacking.jsonl``, ``holdout2.jsonl``; all but the first written after the verifier,
-  see the README there). rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each string as
-  ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it already
-  carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the other form
-  when it extracts nothing from the first; then ``verify(gold, pred)``.
+- ``team``, ``holdout``, ``variants``, ``hacking``, ``holdout2``, ``holdout3``: the labelled
+  equivalence sets in ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``,
+  ``math500_variants.jsonl``, ``reward_hacking.jsonl``, ``holdout2.jsonl``, ``holdout3.jsonl``;
+  all but the first written after the verifier, see the README there). rewardkit gets
+  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as ``parse``
+  reads boxed answers first), or as written when it already carries math delimiters (``$``,
+  ``\(``, ``\[``, ``\boxed``), falling back to the other form when it extracts nothing from
+  the first; then ``verify(gold, pred)``.
 - ``math500``: ``\boxed{answer}`` (the ``answer`` field) against the last boxed answer of the
   reference ``solution``; every pair is equivalent. rewardkit gets ``verify(completion, gold)``,
   Math-Verify ``verify(parse(gold as \boxed{}), parse(completion))``.
@@ -56,7 +57,8 @@ DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
 DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
 DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
 DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
-SETS = ("team", "holdout", "variants", "hacking", "holdout2", "math500", "gsm8k")
+DEFAULT_HOLDOUT3 = REPO_ROOT / "data" / "equivalence" / "holdout3.jsonl"
+SETS = ("team", "holdout", "variants", "hacking", "holdout2", "holdout3", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -397,6 +399,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--variants", type=Path, default=DEFAULT_VARIANTS, help="MATH-style forms")
     parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
     parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
+    parser.add_argument("--holdout3", type=Path, default=DEFAULT_HOLDOUT3, help="3rd held-out")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -427,6 +430,7 @@ def main(argv: list[str] | None = None) -> int:
         "variants": lambda: team_cases(tools, args.variants),
         "hacking": lambda: team_cases(tools, args.hacking),
         "holdout2": lambda: team_cases(tools, args.holdout2),
+        "holdout3": lambda: team_cases(tools, args.holdout3),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }

@@ -45,23 +45,23 @@ HOLDOUT = _load(DATA_DIR / "holdout.jsonl")
 VARIANTS = _load(DATA_DIR / "math500_variants.jsonl")
 HACKING = _load(DATA_DIR / "reward_hacking.jsonl")
 HOLDOUT2 = _load(DATA_DIR / "holdout2.jsonl")
+HOLDOUT3 = _load(DATA_DIR / "holdout3.jsonl")
 SETS = {
     "pairs": PAIRS,
     "holdout": HOLDOUT,
     "math500_variants": VARIANTS,
     "reward_hacking": HACKING,
     "holdout2": HOLDOUT2,
+    "holdout3": HOLDOUT3,
 }
 
-# Held-out pairs the verifier still gets wrong, reported as verifier bugs (labels re-checked by
-# hand). Non-strict: once fixed they simply pass (then delete the entry).
+# Held-out pairs the verifier gets wrong, reported as verifier bugs (labels re-checked by hand).
+# Non-strict xfail: once fixed they simply pass; then delete the entry.
 KNOWN_VERIFIER_MISSES = {
-    (
-        "\\{-2, 1+\\sqrt{5}, 1-\\sqrt{5}\\}",
-        "\\{1\\pm\\sqrt{5},-2\\}",
-    ): "\\pm inside a set is not expanded",
-    ("\\lim_{x \\to 5} x", "5"): "limits are not parsed",
-    ("40 USD", "40"): "a currency code after the number is not read as a unit",
+    ("\\sum_{k=1}^{10} k", "55"): "sums are not evaluated",
+    ("\\text{lcm}(4,6)", "12"): "lcm written as \\text{lcm} is not read as the function",
+    ("\\{x \\mid x > 3\\}", "(3, \\infty)"): "set-builder notation is not read as a set",
+    ("\\{x : x \\le 0\\}", "(-\\infty, 0]"): "set-builder notation is not read as a set",
 }
 
 # The interim verifier on main is a normalised string match; the real one (branch `verify`)
@@ -126,8 +126,9 @@ def test_pair(row):
     )
 
 
-def test_known_misses_are_in_the_held_out_sets():
-    held_out = {(row["pred"], row["gold"]) for row in HOLDOUT + VARIANTS + HACKING + HOLDOUT2}
+def test_known_misses_are_pairs_of_the_held_out_sets():
+    held_out = {(row["pred"], row["gold"]) for name, rows in SETS.items() if name != "pairs"
+                for row in rows}  # fmt: skip
     assert set(KNOWN_VERIFIER_MISSES) <= held_out
 
 
