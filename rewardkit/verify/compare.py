@@ -205,7 +205,7 @@ class _Comparer:
             return self.numbers_equal(a, b)
         if not self.symbolic:
             raise NeedsSymbolic
-        if a.has(sp.Limit) or b.has(sp.Limit):
+        if a.has(sp.Limit, sp.Sum, sp.Product) or b.has(sp.Limit, sp.Sum, sp.Product):
             a, b = a.doit(), b.doit()  # in a worker, under its deadline
             if a.is_Number and b.is_Number:
                 return self.numbers_equal(a, b)

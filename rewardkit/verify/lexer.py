@@ -116,6 +116,7 @@ SHORT_WORDS = frozenset({
     "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
     "lbs", "gcd", "lcm", "max", "pct",
 })
+_NAMED_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min", "sin", "cos", "tan", "log", "ln", "exp"})
 # Currency codes: capitals that are a unit, not a product of points (40 USD).
 CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "CAD", "AUD", "CNY", "RMB", "CHF"})
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
@@ -234,7 +235,11 @@ def _lex_backslash(text: str, i: int, tokens: list[Token], brackets: list[str]) 
             j += 1
         if j < n and text[j] == "{":
             close = _closing_brace(text, j)
-            tokens.append(Token("text", text[j + 1 : close], i))
+            content = text[j + 1 : close]
+            if content.strip() in _NAMED_FUNCTIONS:  # \text{lcm}(4, 6)
+                tokens.append(Token("word", content.strip(), i))
+            else:
+                tokens.append(Token("text", content, i))
             return close + 1
     tokens.append(Token("cmd", name, i))
     return end

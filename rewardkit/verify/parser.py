@@ -347,7 +347,8 @@ class _Parser:
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
                 or name in _NAME_MARKS
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim"))
+                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim", "sum",
+                            "prod"))
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -525,7 +526,7 @@ class _Parser:
                 items.append(self.expr(0))
             self.expect_op("}")
             return items[0] if len(items) == 1 else AnswerList(*items)
-        if name == "operatorname" and self.at("op", "{") and self.at("op", "}", 2):
+        if name in ("operatorname", "mathrm") and self.at("op", "{") and self.at("op", "}", 2):
             inner = self.peek(1)
             if inner.kind == "word" and inner.value.lower() in _INTEGER_FUNCTIONS:
                 self.i += 3
@@ -567,6 +568,8 @@ class _Parser:
             return PM * self.expr(_BP_MUL)
         if name == "lim":
             return self._limit()
+        if name in ("sum", "prod"):
+            return self._series(name)
         raise MathParseError(f"unsupported command \\{name} at {tok.pos}", reason="unsupported")
 
     def _function(self, name: str) -> sp.Basic:
@@ -610,6 +613,23 @@ class _Parser:
         body = self.expr(_BP_MUL)
         _check_scalar(body, target)
         return sp.Limit(body, self._letter(var.value), target)
+
+    def _series(self, name: str) -> sp.Basic:
+        """``\\sum_{k=1}^{n} f``, ``\\prod``: unevaluated (a worker evaluates them)."""
+        self.expect_op("_")
+        self.expect_op("{")
+        var = self.next()
+        if var.kind != "letter":
+            raise self.fail(var)
+        self.expect_op("=")
+        lower = self.expr(0)
+        self.expect_op("}")
+        self.expect_op("^")
+        upper = self.arg()
+        body = self.expr(_BP_MUL)
+        _check_scalar(body, lower, upper)
+        cls = sp.Sum if name == "sum" else sp.Product
+        return cls(body, (self._letter(var.value), lower, upper))
 
     def _integer_function(self, name: str) -> sp.Basic:
         r"""``\gcd(12, 18)``, ``\operatorname{lcm}(4, 6)``, ``\max(2, 3)``: numbers only."""
@@ -734,7 +754,17 @@ class _Parser:
         if self.at("op", "\\}"):
             self.next()
             return sp.EmptySet
-        items = [self.expr(0)]
+        self.abs_depth += 1  # a bar here separates a set-builder's variable from its rule
+        first = self.expr(0)
+        self.abs_depth -= 1
+        if self.at("op", "|") or self.at("op", ":") or self.at("cmd", "mid"):
+            self.next()  # \{x \mid x > 3\}: the set its condition describes
+            condition = self.expr(0)
+            self.expect_op("\\}")
+            if not isinstance(condition, (sp.Rel, sp.And)):
+                raise MathParseError("a set-builder condition must be a relation")
+            return condition
+        items = [first]
         while self.at("op", ","):
             self.next()
             items.append(self.expr(0))

@@ -54,6 +54,10 @@ from rewardkit.verify import equivalent
         ("21st", "21"),
         (r"n^{th}", "n"),
         (r"\lim_{x \to 0} \frac{\sin x}{x}", "1"),
+        (r"\sum_{k=1}^{10} k", "55"),
+        (r"\sum_{k=1}^{n} k", r"\frac{n(n+1)}{2}"),
+        (r"\prod_{k=1}^{4} k", "4!"),
+        (r"\text{lcm}(4,6)", "12"),
     ],
 )
 def test_equal_expressions(pred, gold):

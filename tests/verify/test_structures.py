@@ -53,6 +53,9 @@ def test_equations(pred, gold, expected):
         ("y > 2x", "2x < y", True),
         ("y > 2x", "y < 2x", False),
         (r"x \ne 3", r"(-\infty,3)\cup(3,\infty)", True),
+        (r"\{x \mid x > 3\}", r"(3, \infty)", True),  # set-builder notation
+        (r"\{x : x \le 0\}", r"(-\infty, 0]", True),
+        (r"\{x | x > 3\}", r"[3, \infty)", False),
         ("all real numbers", r"(-\infty,\infty)", True),
         (r"\text{no solution}", r"\emptyset", True),
     ],
