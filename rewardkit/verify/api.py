@@ -34,7 +34,8 @@ class Verdict:
     ``reason`` is ``ok`` when correct, ``wrong_answer`` when an answer was found and
     differs, or why no fair comparison was possible: ``no_answer``, ``unbalanced_braces``,
     ``unclosed_think``, ``empty_completion``, ``multiple_answers``, ``parse_error``,
-    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_gold``. ``source`` names the
+    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_sandbox`` (no worker
+    process could be started for a symbolic comparison), ``no_gold``. ``source`` names the
     convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...).
     """
 
@@ -87,7 +88,10 @@ def _in_worker(pred: str, gold: str, options: VerifyOptions, deadline: float) ->
     remaining = deadline - time.monotonic()
     if remaining <= 0:
         return Outcome(False, "timeout")
-    result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=remaining)
+    try:
+        result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=remaining)
+    except (OSError, RuntimeError):  # no worker process could be started here
+        return Outcome(False, "no_sandbox")
     if result.status == "ok":
         return result.value
     if result.status == "timeout":

@@ -151,3 +151,16 @@ def test_several_slow_boxed_answers_share_one_deadline():
     verdict, seconds = _timed(verify, " ".join(slow), SLOW_GOLD, timeout=TIMEOUT)
     assert not verdict.correct and verdict.reason == "timeout"
     assert seconds <= TIMEOUT + SLACK
+
+
+def test_no_worker_process_is_a_verdict_not_a_crash(monkeypatch):
+    from rewardkit.verify import sandbox
+
+    def refuse(*args, **kwargs):
+        raise OSError("cannot start processes here")
+
+    monkeypatch.setattr(sandbox, "_Worker", refuse)
+    monkeypatch.setattr(sandbox, "_POOL", None)
+    verdict = verify(r"\boxed{(x+9)^2}", "x^2+18x+81")
+    assert (verdict.correct, verdict.reason) == (False, "no_sandbox")
+    assert verify(r"\boxed{12}", "12").correct  # plain answers need no worker
