@@ -91,6 +91,18 @@ def test_different_expressions(pred, gold):
     assert not equivalent(pred, gold)
 
 
+def test_plain_expressions_that_differ_at_a_point_are_told_apart_in_process():
+    from rewardkit.verify import VerifyOptions
+    from rewardkit.verify.answers import compare_answers
+    from rewardkit.verify.compare import NeedsSymbolic
+
+    options = VerifyOptions()
+    assert compare_answers("x", "5", options).reason == "wrong_answer"  # no worker needed
+    assert compare_answers("5i", "5", options).reason == "wrong_answer"
+    with pytest.raises(NeedsSymbolic):  # equal at the point: only a worker can say more
+        compare_answers("(x+1)^2", "x^2+2x+1", options)
+
+
 def test_exponents_associate_to_the_right():
     assert equivalent("2^{3^2}", "512")
     assert not equivalent("2^{3^2}", "64")
