@@ -281,6 +281,15 @@ def _serve() -> None:
         pass
     import rewardkit.verify.answers  # noqa: F401  (import the comparison code before "ready")
 
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:  # an orphaned worker must not compute on for minutes
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
+
     stdin = sys.stdin.buffer
 
     def write(data: bytes) -> None:

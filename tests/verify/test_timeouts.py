@@ -164,3 +164,39 @@ def test_no_worker_process_is_a_verdict_not_a_crash(monkeypatch):
     verdict = verify(r"\boxed{(x+9)^2}", "x^2+18x+81")
     assert (verdict.correct, verdict.reason) == (False, "no_sandbox")
     assert verify(r"\boxed{12}", "12").correct  # plain answers need no worker
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from rewardkit.verify.sandbox import WorkerPool
+pool = WorkerPool(size=1)
+print(pool.call(os.getpid, timeout=60).value, flush=True)
+pool.call(time.sleep, (60,), timeout=60)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_workers_exit_when_their_parent_dies():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": root})
+    worker_pid = int(parent.stdout.readline())
+    time.sleep(0.3)  # the worker is now busy sleeping
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(worker_pid):
+        time.sleep(0.1)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False
