@@ -131,6 +131,8 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_MULTIPLIERS = {"thousand": sp.Integer(10**3), "million": sp.Integer(10**6),
+                "billion": sp.Integer(10**9), "trillion": sp.Integer(10**12)}
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "per cent"})
 _ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
@@ -272,10 +274,15 @@ class _Parser:
         left = self.nud(self.next())
         while True:
             tok = self.peek()
-            if tok.kind in ("text", "word") and tok.value.strip().lower() in _PERCENT_WORDS:
+            word = tok.value.strip().lower() if tok.kind in ("text", "word") else ""
+            if word in _PERCENT_WORDS:
                 self.next()
                 self.percent = True
                 left = _multiply(left, sp.Rational(1, 100))
+                continue
+            if word in _MULTIPLIERS:  # 1.5 million
+                self.next()
+                left = _multiply(left, _MULTIPLIERS[word])
                 continue
             if tok.kind == "text" and _text_kind(tok.value) in ("words", "empty"):
                 self._skip_unit()

@@ -107,6 +107,8 @@ def test_units_and_currency():
     assert equivalent(r"5\mathrm{cm}", "5")
     assert equivalent("5 apples", "5")
     assert equivalent("40 USD", "40")
+    assert equivalent("1.5 million", "1500000") and equivalent(r"2\text{ billion}", "2e9")
+    assert not equivalent("1.5 million", "1.5")
     assert equivalent(r"\text{5 apples}", "5")
     assert equivalent(r"9.8 \text{ m/s}^2", "9.8")
     assert equivalent("€5", "5") and equivalent("£5.50", "5.5")
