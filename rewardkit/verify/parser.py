@@ -947,9 +947,26 @@ def _check_size(value: sp.Basic) -> sp.Basic:
 
 
 def _apply(func: type[sp.Function], *args: sp.Basic) -> sp.Basic:
-    """A function from the fixed table applied to checked scalar arguments."""
+    """A function from the fixed table applied to checked scalar arguments.
+
+    sympy evaluates functions of huge numbers numerically to many digits (the sign of
+    ``\\sin(10^{50000})`` needs 50,000 digits of pi): their arguments must stay small, and
+    ``|.|``, floor and ceiling evaluate only on plain numbers.
+    """
     _check_scalar(*args)
+    if any(_max_bits(arg) > MAX_ROOT_BITS for arg in args) and func not in _CHEAP_ON_BIG:
+        raise MathParseError("function of a number too large", reason="too_large")
+    if func in _SIGN_FUNCTIONS and not args[0].is_Number:
+        return func(*args, evaluate=False)
     return _check_size(func(*args))
+
+
+def _max_bits(value: sp.Basic) -> int:
+    return max((_bits(n) for n in value.atoms(sp.Rational)), default=0)
+
+
+_SIGN_FUNCTIONS = (sp.Abs, sp.floor, sp.ceiling)
+_CHEAP_ON_BIG = (sp.Abs,)
 
 
 def _negate(a: sp.Basic) -> sp.Basic:
