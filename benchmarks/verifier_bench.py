@@ -2,11 +2,14 @@ r"""Benchmark rewardkit's math answer verifier against Math-Verify, side by side
 
 Sets (each pair is judged by both tools and scored against its label):
 
-- ``team`` and ``holdout``: the labelled equivalence sets ``data/equivalence/pairs.jsonl``
-  and ``holdout.jsonl``. rewardkit gets ``equivalent(pred, gold)``. Math-Verify gets each
-  string as ``\boxed{...}`` (as ``parse`` reads boxed answers first), or as written when it
-  already carries math delimiters (``$``, ``\(``, ``\[``, ``\boxed``), falling back to the
-  other form when it extracts nothing from the first; then ``verify(gold, pred)``.
+- ``team``, ``holdout``, ``variants``, ``hacking``, ``holdout2``, ``holdout3``: the labelled
+  equivalence sets in ``data/equivalence/`` (``pairs.jsonl``, ``holdout.jsonl``,
+  ``math500_variants.jsonl``, ``reward_hacking.jsonl``, ``holdout2.jsonl``, ``holdout3.jsonl``;
+  all but the first written after the verifier, see the README there). rewardkit gets
+  ``equivalent(pred, gold)``. Math-Verify gets each string as ``\boxed{...}`` (as ``parse``
+  reads boxed answers first), or as written when it already carries math delimiters (``$``,
+  ``\(``, ``\[``, ``\boxed``), falling back to the other form when it extracts nothing from
+  the first; then ``verify(gold, pred)``.
 - ``math500``: ``\boxed{answer}`` (the ``answer`` field) against the last boxed answer of the
   reference ``solution``; every pair is equivalent. rewardkit gets ``verify(completion, gold)``,
   Math-Verify ``verify(parse(gold as \boxed{}), parse(completion))``.
@@ -18,9 +21,10 @@ Sets (each pair is judged by both tools and scored against its label):
   picks up intermediate numbers.
 
 Per pair, time is the wall time of the whole judgement (parsing both strings and comparing),
-after one untimed warm-up call per tool. Math-Verify runs in the main thread, where its
-SIGALRM timeouts work. A thread-safety check then calls rewardkit from worker threads with a
-short timeout on slow inputs and reports how far any call overran it (target: <= 0.5 s).
+after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs
+in the main thread, where its SIGALRM timeouts work. A thread-safety check then calls
+rewardkit from worker threads with a short timeout on slow inputs and reports how far any
+call overran it (target: <= 0.5 s).
 
 Usage (from the repository root; Math-Verify comes with the ``bench`` extra)::
 
@@ -32,8 +36,10 @@ Usage (from the repository root; Math-Verify comes with the ``bench`` extra)::
 from __future__ import annotations
 
 import argparse
+import functools
 import json
 import logging
+import math
 import re
 import statistics
 import sys
@@ -48,7 +54,11 @@ REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA_DIR = REPO_ROOT.parent / "shared" / "data"
 DEFAULT_PAIRS = REPO_ROOT / "data" / "equivalence" / "pairs.jsonl"
 DEFAULT_HOLDOUT = REPO_ROOT / "data" / "equivalence" / "holdout.jsonl"
-SETS = ("team", "holdout", "math500", "gsm8k")
+DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
+DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
+DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
+DEFAULT_HOLDOUT3 = REPO_ROOT / "data" / "equivalence" / "holdout3.jsonl"
+SETS = ("team", "holdout", "variants", "hacking", "holdout2", "holdout3", "math500", "gsm8k")
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -67,13 +77,22 @@ SLOW_INPUTS = [
 ]
 
 
+WARM_UP_PAIRS = [
+    ("(y+3)^2", "y^2+6y+9"),  # the symbolic path: starts rewardkit's worker processes
+    (r"\frac{7}{9}", "0.7777777778"),
+    ("y > 7", r"(7, \infty)"),
+    (r"\begin{pmatrix} 7 \\ 9 \end{pmatrix}", r"\begin{pmatrix} 7 \\ 9 \end{pmatrix}"),
+]
+
+
 @dataclass
 class Case:
     """One labelled pair, with the call each tool makes for it."""
 
     label: bool
+    key: tuple  # the two answers compared: equal keys are repeated pairs
     show: str  # short description for error listings
-    rewardkit: Callable[[], bool]
+    rewardkit: Callable[..., bool]  # takes rewardkit's verify options as keywords
     math_verify: Callable[[], bool]
 
 
@@ -108,7 +127,7 @@ def _percentile(sorted_values: list[float], q: float) -> float:
     """Nearest-rank percentile of an already sorted list."""
     if not sorted_values:
         return 0.0
-    rank = max(1, min(len(sorted_values), round(q / 100 * len(sorted_values) + 0.5)))
+    rank = max(1, math.ceil(q / 100 * len(sorted_values)))  # smallest value >= q% of all
     return sorted_values[rank - 1]
 
 
@@ -152,6 +171,15 @@ class Tools:
                 return parsed
         return []
 
+    def warm_up(self) -> None:
+        """Lazy imports, parser tables and rewardkit's worker processes, before any timing.
+
+        The pairs are not in any set, so no timed call is answered from a warm cache.
+        """
+        for pred, gold in WARM_UP_PAIRS:
+            self.rk_equivalent(pred, gold)
+            self.mv_equivalent(pred, gold)
+
     def mv_equivalent(self, pred: str, gold: str) -> bool:
         gold_parsed = self.mv_read(gold)
         pred_parsed = self.mv_read(pred)
@@ -168,8 +196,9 @@ def team_cases(tools: Tools, path: Path) -> list[Case]:
         cases.append(
             Case(
                 row["equivalent"],
+                (pred, gold),
                 f"[{row['category']}] {pred[:60]!r} vs {gold[:60]!r}",
-                lambda p=pred, g=gold: tools.rk_equivalent(p, g),
+                lambda p=pred, g=gold, **o: tools.rk_equivalent(p, g, **o),
                 lambda p=pred, g=gold: tools.mv_equivalent(p, g),
             )
         )
@@ -189,8 +218,9 @@ def math500_cases(tools: Tools, data_dir: Path) -> list[Case]:
         cases.append(
             Case(
                 True,
+                (row["answer"], gold),
                 f"{row['unique_id']}: {row['answer'][:60]!r} vs {gold[:60]!r}",
-                lambda c=completion, g=gold: tools.rk_verify(c, g).correct,
+                lambda c=completion, g=gold, **o: tools.rk_verify(c, g, **o).correct,
                 lambda c=completion, g=gold: bool(
                     tools.mv_verify(tools.mv_parse(f"\\boxed{{{g}}}"), tools.mv_parse(c))
                 ),
@@ -215,8 +245,9 @@ def gsm8k_cases(tools: Tools, data_dir: Path) -> list[Case]:
             cases.append(
                 Case(
                     bool(row[model]["is_correct"]),
+                    (pred, gold),
                     f"q{index} {model}: {str(pred)[:40]!r} vs {gold!r}",
-                    lambda s=solution, g=gold: tools.rk_verify(s, g).correct,
+                    lambda s=solution, g=gold, **o: tools.rk_verify(s, g, **o).correct,
                     lambda p=pred, g=gold: (
                         p is not None
                         and bool(tools.mv_verify(tools.mv_parse(g), tools.mv_parse(p)))
@@ -226,17 +257,22 @@ def gsm8k_cases(tools: Tools, data_dir: Path) -> list[Case]:
     return cases
 
 
-def run_set(name: str, cases: list[Case]) -> dict:
+def run_set(name: str, cases: list[Case], *, cold: bool = False) -> dict:
+    """Judge every case with both tools, timing each call.
+
+    With ``cold``, no rewardkit call can be answered from its outcome cache: the cache key
+    includes the options, so each call gets its own timeout, a billionth of a second apart
+    from the default 5 s (public API only; the verdicts are unchanged).
+    """
     from tqdm import tqdm
 
     labels = [case.label for case in cases]
     runs = {"rewardkit": ToolRun(), "math-verify": ToolRun()}
     mistakes: dict[str, list[str]] = {"rewardkit": [], "math-verify": []}
-    for case in cases[:1]:  # warm-up: imports, caches, worker start-up; not timed
-        _timed(case.rewardkit)
-        _timed(case.math_verify)
     for case in tqdm(cases, desc=name, unit="pair"):
-        for tool, call in (("rewardkit", case.rewardkit), ("math-verify", case.math_verify)):
+        options = {"timeout": 5.0 + len(runs["rewardkit"].seconds) * 1e-9} if cold else {}
+        rk_call = functools.partial(case.rewardkit, **options)
+        for tool, call in (("rewardkit", rk_call), ("math-verify", case.math_verify)):
             prediction, seconds, raised = _timed(call)
             run = runs[tool]
             run.predictions.append(prediction)
@@ -360,12 +396,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--pairs", type=Path, default=DEFAULT_PAIRS, help="the team's set")
     parser.add_argument("--holdout", type=Path, default=DEFAULT_HOLDOUT, help="held-out set")
+    parser.add_argument("--variants", type=Path, default=DEFAULT_VARIANTS, help="MATH-style forms")
+    parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
+    parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
+    parser.add_argument("--holdout3", type=Path, default=DEFAULT_HOLDOUT3, help="3rd held-out")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
     parser.add_argument("--thread-timeout", type=float, default=0.5)
     parser.add_argument("--threads", type=int, default=8)
     parser.add_argument("--no-thread-check", action="store_true")
+    parser.add_argument("--cold", action="store_true",
+                        help="no rewardkit call answered from its cache (see run_set)")  # fmt: skip
     args = parser.parse_args(argv)
 
     names = [name.strip() for name in args.sets.split(",") if name.strip()]
@@ -378,19 +420,29 @@ def main(argv: list[str] | None = None) -> int:
     if str(REPO_ROOT) not in sys.path:  # benchmark this checkout's rewardkit
         sys.path.insert(0, str(REPO_ROOT))
     tools = Tools()
+    tools.warm_up()
     import rewardkit
 
     print(f"rewardkit from {Path(rewardkit.__file__).parent}")
     builders = {
         "team": lambda: team_cases(tools, args.pairs),
         "holdout": lambda: team_cases(tools, args.holdout),
+        "variants": lambda: team_cases(tools, args.variants),
+        "hacking": lambda: team_cases(tools, args.hacking),
+        "holdout2": lambda: team_cases(tools, args.holdout2),
+        "holdout3": lambda: team_cases(tools, args.holdout3),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }
     results: dict = {}
     for name in names:
         cases = builders[name]()[: args.limit]
-        results[name] = run_set(name, cases)
+        distinct = len({case.key for case in cases})
+        print(
+            f"\n{name}: {len(cases)} pairs, {distinct} distinct" + (" (cold)" if args.cold else "")
+        )
+        results[name] = run_set(name, cases, cold=args.cold)
+        results[name]["distinct_pairs"] = distinct
         print_table(name, results[name])
         if args.show_mistakes:
             print_mistakes(results[name], args.show_mistakes)

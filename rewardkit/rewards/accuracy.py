@@ -53,6 +53,7 @@ class BoxedAccuracy(Reward):
         "too_long",
         "too_deep",
         "too_large",
+        "no_sandbox",
         "no_gold",
     )
     logged_details = ("answer",)

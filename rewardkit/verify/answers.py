@@ -13,16 +13,18 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from fractions import Fraction
+from functools import lru_cache
 
 import sympy as sp
 
-from rewardkit.verify.compare import values_equal
+from rewardkit.verify.compare import NeedsSymbolic, values_equal
 from rewardkit.verify.errors import MathParseError
-from rewardkit.verify.lexer import MAX_LENGTH, clean_latex
+from rewardkit.verify.lexer import MAX_LENGTH, clean_latex, tokenize
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import Parsed, parse_expression
 
-__all__ = ["Outcome", "choice_letter", "compare_answers", "normal_text"]
+__all__ = ["Outcome", "choice_letter", "compare_answers", "is_plain", "normal_text", "strip_box"]
 
 
 @dataclass(frozen=True)
@@ -42,15 +44,33 @@ _TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|text
 _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
+_LABEL = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:=]\s*", re.IGNORECASE)
+_SENTENCE_END = re.compile(r"[A-Za-z]\s+(?:is|are|equals|was)\s+(\S.*)$")
 _SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
 _MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
                          "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
                          "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
 
 
+def _clean(text: str) -> str:
+    """:func:`clean_latex` without a leading label (``Answer:``, ``Final answer is``)."""
+    return _clean_short(text) if len(text) <= MAX_LENGTH else _clean_text(text)
+
+
+@lru_cache(maxsize=8192)
+def _clean_short(text: str) -> str:
+    return _clean_text(text)
+
+
+def _clean_text(text: str) -> str:
+    s = clean_latex(text)
+    m = _LABEL.match(s)
+    return s[m.end():] if m and m.end() < len(s) else s
+
+
 def unwrap(text: str) -> str:
     """Answer text without delimiters and text/box wrappers, spaces squeezed."""
-    s = clean_latex(text)
+    s = _clean(text)
     for _ in range(3):
         inner = _TEXT_WRAP.sub(r"\1", s)
         if inner == s:
@@ -61,7 +81,7 @@ def unwrap(text: str) -> str:
 
 def strip_box(text: str) -> str:
     """Cleaned answer text without a ``\\boxed{}`` or ``\\text{}`` around all of it."""
-    s = clean_latex(text)
+    s = _clean(text)
     while True:
         m = re.match(r"\\(?:boxed|fbox|text|textbf|mbox|textrm)\s*\{", s)
         if m is None or _closing(s, m.end() - 1) != len(s) - 1:
@@ -138,6 +158,87 @@ def normal_text(text: str) -> str:
     return " ".join(words)
 
 
+# Commands whose sympy objects are cheap to build and compare: numbers, fractions,
+# relations, sets, intervals, matrices, names. Roots, functions, factorials and binomials
+# are built and compared in a worker, under its deadline.
+_PLAIN_COMMANDS = frozenset({
+    "frac", "dfrac", "tfrac", "cfrac", "sfrac", "times", "cdot", "ast", "div", "pm", "mp",
+    "infty", "circ", "degree", "le", "leq", "leqslant", "ge", "geq", "geqslant", "lt", "gt",
+    "ne", "neq", "approx", "cup", "cap", "setminus", "in", "mathrm", "mathbf", "boldsymbol",
+    "bm", "mathit", "mathsf", "boxed", "fbox", "textup", "mathnormal", "emptyset",
+    "varnothing", "mathbb", "langle", "rangle", "lvert", "rvert", "vert", "overline", "bar",
+    "hat", "vec", "angle", "pi", "over",
+})
+
+
+def is_plain(text: str) -> bool:
+    r"""Whether an answer is cheap enough to parse and compare in the calling process:
+    only numbers, fractions, integer powers, names, relations and structures.
+
+    >>> is_plain(r"rac{3}{4}"), is_plain(r"\sqrt{2}"), is_plain("(x+1)^{1/2}")
+    (True, False, False)
+    """
+    if len(text) > MAX_LENGTH:
+        return True  # refused at once for its length
+    return _is_plain(text)
+
+
+@lru_cache(maxsize=8192)
+def _is_plain(text: str) -> bool:
+    try:
+        tokens = tokenize(clean_latex(text))
+    except MathParseError:
+        return True  # it fails to parse just as fast
+    for k, tok in enumerate(tokens):
+        if tok.kind == "cmd" and tok.value not in _PLAIN_COMMANDS:
+            return False
+        if tok.kind == "op" and tok.value == "^" and not _plain_exponent(tokens, k + 1):
+            return False
+    return True
+
+
+def _plain_exponent(tokens: list, k: int) -> bool:
+    r"""``^2``, ``^{12}``, ``^{-1}``, ``^x``, ``^\circ``: an exponent that is one integer or
+    one name (or a degree mark)."""
+    body = tokens[k : k + 1]
+    if tokens[k].value == "{":
+        close = next((j for j in range(k + 1, min(k + 4, len(tokens)))
+                      if tokens[j].value == "}"), None)
+        if close is None:
+            return False
+        body = [t for t in tokens[k + 1 : close] if t.value != "-"]
+    if len(body) != 1:
+        return False
+    tok = body[0]
+    return tok.kind == "letter" or tok.value.isdigit() or (tok.kind, tok.value) == ("cmd", "circ")
+
+
+# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5
+_PLAIN_NUMBER = re.compile(r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*")
+
+
+def _plain_number(text: str) -> tuple[Fraction, bool] | None:
+    """``(value, is_decimal)`` of a bare number, or ``None`` (a quick path, no parser)."""
+    m = _PLAIN_NUMBER.fullmatch(text)
+    if m is None or (m.group(2) is None and m.group(3) is None):
+        return None
+    whole = (m.group(2) or "0").replace(",", "")
+    frac = m.group(3) or ""
+    value = Fraction(int(whole + frac), 10 ** len(frac))
+    return (-value if m.group(1) == "-" else value), bool(frac)
+
+
+def _numbers_match(pred: tuple[Fraction, bool], gold: tuple[Fraction, bool],
+                   options: VerifyOptions) -> bool:
+    """Exact when both are integers, within the tolerances when one is a decimal."""
+    (a, a_decimal), (b, b_decimal) = pred, gold
+    if a == b or not (a_decimal or b_decimal):
+        return a == b
+    gap = abs(a - b)
+    return gap <= Fraction(options.rel_tol) * max(abs(a), abs(b)) or gap <= Fraction(
+        options.abs_tol)
+
+
 def _text_value(text: str) -> str:
     """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
     words = normal_text(text)
@@ -165,6 +266,9 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
     """
     if len(pred) > MAX_LENGTH:
         return Outcome(False, "too_long")
+    numbers = _plain_number(pred), _plain_number(gold)
+    if numbers[0] is not None and numbers[1] is not None:
+        return OK if _numbers_match(*numbers, options) else WRONG
     p_text, g_text = strip_box(pred), strip_box(gold)
     if not p_text:
         return Outcome(False, "no_answer")
@@ -177,10 +281,15 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
         return Outcome(False, "parse_error")
     if p_text.replace(" ", "") == g_text.replace(" ", ""):
         return OK
+    tail = _SENTENCE_END.search(p_text)
+    if tail is not None:  # "The volume of ABCD is 120": a sentence whose end is the answer
+        return compare_answers(tail.group(1), gold, options, symbolic=symbolic)
     p_text = _SET_WORDS.get(normal_text(pred), p_text)
     g_text = _SET_WORDS.get(normal_text(gold), g_text)
     if _is_text_answer(g_text) or _is_text_answer(p_text):
         return OK if _text_value(pred) == _text_value(gold) else WRONG
+    if not symbolic and not (is_plain(p_text) and is_plain(g_text)):
+        raise NeedsSymbolic  # roots, functions, ...: sympy may work hard even to build them
     try:
         p = parse_expression(p_text)
     except MathParseError as error:

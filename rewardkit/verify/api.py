@@ -11,8 +11,7 @@ True
 
 from __future__ import annotations
 
-import threading
-from collections import OrderedDict
+import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from typing import Any
 
 from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
 from rewardkit.verify.answers import Outcome, compare_answers
+from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.sandbox import default_pool
@@ -34,7 +34,8 @@ class Verdict:
     ``reason`` is ``ok`` when correct, ``wrong_answer`` when an answer was found and
     differs, or why no fair comparison was possible: ``no_answer``, ``unbalanced_braces``,
     ``unclosed_think``, ``empty_completion``, ``multiple_answers``, ``parse_error``,
-    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_gold``. ``source`` names the
+    ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_sandbox`` (no worker
+    process could be started for a symbolic comparison), ``no_gold``. ``source`` names the
     convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...).
     """
 
@@ -45,30 +46,8 @@ class Verdict:
     source: str | None = None
 
 
-class _LRU:
-    """A small thread-safe LRU cache of comparison outcomes."""
-
-    def __init__(self, maxsize: int) -> None:
-        self.maxsize = maxsize
-        self._data: OrderedDict[Any, Outcome] = OrderedDict()
-        self._lock = threading.Lock()
-
-    def get(self, key: Any) -> Outcome | None:
-        with self._lock:
-            value = self._data.get(key)
-            if value is not None:
-                self._data.move_to_end(key)
-            return value
-
-    def put(self, key: Any, value: Outcome) -> None:
-        with self._lock:
-            self._data[key] = value
-            self._data.move_to_end(key)
-            while len(self._data) > self.maxsize:
-                self._data.popitem(last=False)
-
-
-_CACHE = _LRU(65536)
+_CACHE = LRUCache(16384)
+_MAX_CACHED_CHARS = 512  # longer answer pairs are rare: not worth their memory
 
 
 def _symbolic_compare(pred: str, gold: str, options: VerifyOptions) -> Outcome:
@@ -83,6 +62,11 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
     Outcome(correct=True, reason='ok')
     """
     options = options or VerifyOptions()
+    return _check(pred, gold, options, time.monotonic() + options.timeout)
+
+
+def _check(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
+    """:func:`check` sharing a deadline with the other comparisons of the same call."""
     key = (pred.strip(), gold.strip(), options)
     cached = _CACHE.get(key)
     if cached is not None:
@@ -90,18 +74,24 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
     try:
         outcome = compare_answers(pred, gold, options)
     except NeedsSymbolic:
-        outcome = _in_worker(pred, gold, options)
+        outcome = _in_worker(pred, gold, options, deadline)
     except RecursionError:
         outcome = Outcome(False, "too_deep")
     except Exception:  # noqa: BLE001  (a sympy failure on odd input: retry it in a worker)
-        outcome = _in_worker(pred, gold, options)
-    if outcome.reason != "timeout":
+        outcome = _in_worker(pred, gold, options, deadline)
+    if outcome.reason != "timeout" and len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
         _CACHE.put(key, outcome)
     return outcome
 
 
-def _in_worker(pred: str, gold: str, options: VerifyOptions) -> Outcome:
-    result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=options.timeout)
+def _in_worker(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
+    remaining = deadline - time.monotonic()
+    if remaining <= 0:
+        return Outcome(False, "timeout")
+    try:
+        result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=remaining)
+    except (OSError, RuntimeError):  # no worker process could be started here
+        return Outcome(False, "no_sandbox")
     if result.status == "ok":
         return result.value
     if result.status == "timeout":
@@ -139,6 +129,7 @@ def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
 
 
 def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
+    deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
     gold_text = gold_answer(gold)
     text = completion_text(completion)
     extraction = final_answer(text, conventions=not options.boxed_only)
@@ -147,20 +138,43 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
     answer = extraction.answer
     if gold_text is None:
         return Verdict(False, answer, None, "no_gold", extraction.source)
-    if extraction.source == "boxed" and _hedged(text, answer, options):
-        return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
-    outcome = check(answer, gold_text, options)
+    if extraction.source == "boxed":
+        boxed = _distinct_boxes(text, answer, options, deadline)
+        if boxed is None:
+            return Verdict(False, answer, gold_text, "timeout", extraction.source)
+        if len(boxed) > 1:
+            # several different answers: right only when the gold asks for all of them
+            together = ", ".join(boxed)
+            outcome = _check(together, gold_text, options, deadline)
+            if outcome.correct:
+                return Verdict(True, together, gold_text, "ok", extraction.source)
+            return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
+    outcome = _check(answer, gold_text, options, deadline)
     return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
 
 
-def _hedged(text: str, final: str, options: VerifyOptions) -> bool:
-    """Several boxed answers in the answer region that are not all the same answer."""
+_MAX_BOXES = 20  # more different boxed answers than this is a hedge whatever they are
+
+
+def _distinct_boxes(text: str, final: str, options: VerifyOptions, deadline: float
+                    ) -> list[str] | None:
+    """The different answers boxed in the answer region, in order (the same answer boxed
+    twice, even written differently, counts once); ``None`` when telling them apart ran
+    out of time."""
     boxes = all_boxed(split_think(text).answer)
     if len(boxes) < 2:
-        return False
-    squashed = "".join(final.split())
-    others = {"".join(b.content.split()) for b in boxes} - {squashed}
-    return any(not check(other, final, options).correct for other in others)
+        return [final]
+    contents = list(dict.fromkeys(b.content.strip() for b in boxes))
+    if len(contents) > _MAX_BOXES:
+        return contents
+    distinct: list[str] = []
+    for content in contents:
+        outcomes = [_check(content, seen, options, deadline) for seen in distinct]
+        if any(o.reason == "timeout" for o in outcomes):
+            return None
+        if not any(o.correct for o in outcomes):
+            distinct.append(content)
+    return distinct
 
 
 def verify_batch(

@@ -52,6 +52,12 @@ def _expand_pm(value: sp.Basic) -> sp.Basic:
             expanded = _expand_pm(item)
             items.extend(expanded.args if isinstance(expanded, AnswerList) else [expanded])
         return AnswerList(*items)
+    if isinstance(value, sp.FiniteSet) and value.has(PM):  # \{1 \pm \sqrt 5\}: both in the set
+        items = []
+        for item in value.args:
+            expanded = _expand_pm(item)
+            items.extend(expanded.args if isinstance(expanded, AnswerList) else [expanded])
+        return sp.FiniteSet(*items)
     if isinstance(value, sp.Basic) and not isinstance(value, sp.MatrixBase) and value.has(PM):
         return AnswerList(value.xreplace({PM: sp.Integer(1)}), value.xreplace({PM: sp.Integer(-1)}))
     return value
@@ -198,7 +204,13 @@ class _Comparer:
         if a.is_Number and b.is_Number:
             return self.numbers_equal(a, b)
         if not self.symbolic:
+            if _differ_at_a_point(a, b):
+                return False
             raise NeedsSymbolic
+        if a.has(sp.Limit, sp.Sum, sp.Product) or b.has(sp.Limit, sp.Sum, sp.Product):
+            a, b = a.doit(), b.doit()  # in a worker, under its deadline
+            if a.is_Number and b.is_Number:
+                return self.numbers_equal(a, b)
         return _symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
 
     def numbers_equal(self, a: sp.Number, b: sp.Number) -> bool:
@@ -386,6 +398,33 @@ def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 
         return True  # no significant digit in the difference: zero
     except (TypeError, ValueError, ArithmeticError):
         return None
+
+
+def _differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
+    """Whether two plain expressions (numbers, names, integer powers) take different exact
+    values at one rational point: then they differ, no symbolic work needed. ``False``
+    means "cannot tell here", never "equal"."""
+    if a.has(sp.Float) or b.has(sp.Float):
+        return False
+    point = {s: _POSITIVE[k % len(_POSITIVE)]
+             for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))}
+    va, vb = _gaussian(a.xreplace(point)), _gaussian(b.xreplace(point))
+    return va is not None and vb is not None and va != vb
+
+
+def _gaussian(value: sp.Basic) -> tuple[sp.Rational, sp.Rational] | None:
+    """``(re, im)`` of a number ``p + q i`` with rational ``p`` and ``q``, else ``None``."""
+    if value.is_Rational:
+        return value, sp.S.Zero
+    if value is sp.I:
+        return sp.S.Zero, sp.S.One
+    if value.is_Mul and len(value.args) == 2 and value.args[1] is sp.I and value.args[0].is_Rational:
+        return sp.S.Zero, value.args[0]
+    if value.is_Add and len(value.args) == 2:
+        parts = [_gaussian(arg) for arg in value.args]
+        if parts[0] is not None and parts[1] is not None:
+            return parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
+    return None
 
 
 def _symbolic_equal(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float) -> bool:

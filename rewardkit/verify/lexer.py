@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from rewardkit.verify.errors import MathParseError
 
-__all__ = ["MAX_DEPTH", "MAX_LENGTH", "MIN_WORD", "SHORT_WORDS", "Token", "clean_latex", "nesting_depth", "tokenize"]
+__all__ = ["CURRENCY_CODES", "MAX_DEPTH", "MAX_LENGTH", "MIN_WORD", "SHORT_WORDS", "Token", "clean_latex", "nesting_depth", "tokenize"]
 
 MAX_LENGTH = 2000  # characters of one answer; longer is not a final answer
 MAX_DEPTH = 40  # nesting of brackets and braces
@@ -114,8 +114,11 @@ MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are 
 SHORT_WORDS = frozenset({
     "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
     "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
-    "lbs", "gcd", "lcm", "max",
+    "lbs", "gcd", "lcm", "max", "pct",
 })
+_NAMED_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min", "sin", "cos", "tan", "log", "ln", "exp"})
+# Currency codes: capitals that are a unit, not a product of points (40 USD).
+CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "CAD", "AUD", "CNY", "RMB", "CHF"})
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 _NUMBER = re.compile(r"\d+\.(?=\s*\\overline)|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+(?![\d.]))?")
 _THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?")
@@ -165,9 +168,10 @@ def tokenize(text: str) -> list[Token]:
                     tokens[-1].value) == i and word in _ORDINAL_SUFFIXES:
                 i = m.end()  # 5th is 5
                 continue
-            if word.isupper() and len(word) > 1 and word.lower() not in SHORT_WORDS:
+            if (word.isupper() and len(word) > 1 and word.lower() not in SHORT_WORDS
+                    and word not in CURRENCY_CODES):
                 tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))  # ABCD
-            elif len(word) >= MIN_WORD or word.lower() in SHORT_WORDS:
+            elif len(word) >= MIN_WORD or word.lower() in SHORT_WORDS or word in CURRENCY_CODES:
                 tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
             else:  # "xy" is x times y
                 tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))
@@ -231,7 +235,11 @@ def _lex_backslash(text: str, i: int, tokens: list[Token], brackets: list[str]) 
             j += 1
         if j < n and text[j] == "{":
             close = _closing_brace(text, j)
-            tokens.append(Token("text", text[j + 1 : close], i))
+            content = text[j + 1 : close]
+            if content.strip() in _NAMED_FUNCTIONS:  # \text{lcm}(4, 6)
+                tokens.append(Token("word", content.strip(), i))
+            else:
+                tokens.append(Token("text", content, i))
             return close + 1
     tokens.append(Token("cmd", name, i))
     return end

@@ -11,7 +11,7 @@ ValueError: percent must be one of ('flexible', 'value', 'number'), got 'maybe'
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass, fields, replace
 from typing import Any
 
 __all__ = ["PERCENT_POLICIES", "UNIT_POLICIES", "VerifyOptions"]
@@ -63,13 +63,14 @@ class VerifyOptions:
         >>> VerifyOptions.from_kwargs(timeout=2).timeout
         2
         """
-        known = {f.name for f in fields(cls)}
-        unknown = sorted(set(kwargs) - known)
-        if unknown:
-            raise TypeError(f"unknown verify options {unknown}; known: {sorted(known)}")
-        base = options or cls()
+        base = options or _DEFAULT
         if not kwargs:
             return base
-        values = {f.name: getattr(base, f.name) for f in fields(cls)}
-        values.update(kwargs)
-        return cls(**values)
+        unknown = sorted(set(kwargs) - _NAMES)
+        if unknown:
+            raise TypeError(f"unknown verify options {unknown}; known: {sorted(_NAMES)}")
+        return replace(base, **kwargs)
+
+
+_DEFAULT = VerifyOptions()
+_NAMES = frozenset(f.name for f in fields(VerifyOptions))

@@ -20,10 +20,10 @@ from __future__ import annotations
 import math
 import re
 from dataclasses import dataclass
-from functools import lru_cache
 
 import sympy as sp
 
+from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.errors import MathParseError
 from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
 
@@ -33,6 +33,7 @@ MAX_RECURSION = 120  # nested sub-expressions the parser descends into
 MAX_EXPONENT = 10_000  # largest integer exponent of a non-numeric base
 MAX_BITS = 200_000  # largest exact number a power may produce
 MAX_FACTORIAL = 5_000
+MAX_ROOT_BITS = 1_000  # exact roots are looked for only in numbers up to this size
 
 
 class AnswerList(sp.Tuple):
@@ -75,11 +76,28 @@ def parse_math(text: str) -> sp.Basic:
     return parse_expression(text).expr
 
 
-@lru_cache(maxsize=16384)
 def parse_expression(text: str) -> Parsed:
-    """:func:`parse_math` with the notes on notation (:class:`Parsed`); cached."""
+    """:func:`parse_math` with the notes on notation (:class:`Parsed`).
+
+    Results are cached unless they hold big numbers (memory stays bounded).
+    """
     if not isinstance(text, str):
         raise MathParseError(f"expected a string, got {type(text).__name__}")
+    cached = _CACHE.get(text)
+    if cached is not None:
+        return cached
+    parsed, size = _parse(text)
+    if size <= _MAX_CACHED_BITS:
+        _CACHE.put(text, parsed)
+    return parsed
+
+
+_CACHE = LRUCache(8192)
+_MAX_CACHED_BITS = 4096
+
+
+def _parse(text: str) -> tuple[Parsed, int]:
+    """The parsed answer and the bits of the big numbers it holds."""
     parser = _Parser(tokenize(clean_latex(text)))
     try:
         expr = parser.parse_top()
@@ -90,13 +108,21 @@ def parse_expression(text: str) -> Parsed:
             raise
         # sympy refusing an operation (a set in arithmetic, a matrix in a function...)
         raise MathParseError(f"not a valid expression: {error}") from None
-    return Parsed(
+    parsed = Parsed(
         expr,
         percent=parser.percent,
         degrees=parser.degrees,
         units=tuple(parser.units),
         bases=tuple(parser.bases),
     )
+    return parsed, _number_bits(expr)
+
+
+def _number_bits(expr: sp.Basic) -> int:
+    """Total size of the exact numbers in ``expr`` (a bound on the memory it takes)."""
+    if isinstance(expr, sp.MatrixBase):
+        return sum(_number_bits(x) for x in expr)
+    return sum(_bits(n) for n in expr.atoms(sp.Rational))
 
 
 _FUNCTIONS = {
@@ -105,6 +131,10 @@ _FUNCTIONS = {
     "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
     "log": sp.log, "lg": sp.log,
 }
+_MULTIPLIERS = {"thousand": sp.Integer(10**3), "million": sp.Integer(10**6),
+                "billion": sp.Integer(10**9), "trillion": sp.Integer(10**12)}
+_PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "per cent"})
+_ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
@@ -145,6 +175,7 @@ _UNIT_WORDS = frozenset(
         "miles", "mile", "degrees", "degree", "hours", "hour", "minutes", "minute", "seconds",
         "second", "days", "day", "weeks", "week", "years", "year", "people", "pounds", "grams",
         "gram", "liters", "litres", "liter", "gallons", "gallon", "square", "cubic", "per",
+        "usd", "eur", "gbp", "jpy", "inr", "cad", "aud", "cny", "rmb", "chf",
     }
 )
 
@@ -243,10 +274,15 @@ class _Parser:
         left = self.nud(self.next())
         while True:
             tok = self.peek()
-            if tok.kind in ("text", "word") and tok.value.strip().lower() == "percent":
+            word = tok.value.strip().lower() if tok.kind in ("text", "word") else ""
+            if word in _PERCENT_WORDS:
                 self.next()
                 self.percent = True
                 left = _multiply(left, sp.Rational(1, 100))
+                continue
+            if word in _MULTIPLIERS:  # 1.5 million
+                self.next()
+                left = _multiply(left, _MULTIPLIERS[word])
                 continue
             if tok.kind == "text" and _text_kind(tok.value) in ("words", "empty"):
                 self._skip_unit()
@@ -318,7 +354,8 @@ class _Parser:
     def _starts_primary(name: str) -> bool:
         return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
                 or name in _NAME_MARKS
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert"))
+                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim", "sum",
+                            "prod"))
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -457,7 +494,7 @@ class _Parser:
         if lower in _FUNCTIONS:
             return self._function(lower)
         if lower == "sqrt":
-            return _apply(sp.sqrt, self._paren_or_arg())
+            return _root(self._paren_or_arg(), sp.Integer(2))
         if lower in _CONSTANTS:
             return _CONSTANTS[lower]
         if lower in _INTEGER_FUNCTIONS and self.at("op", "("):
@@ -480,10 +517,8 @@ class _Parser:
                 self.expect_op("]")
             radicand = self.arg()
             if index is None:
-                return _apply(sp.sqrt, radicand)
-            if index.is_Integer and index % 2 == 1 and radicand.is_number and radicand.is_negative:
-                return _apply(sp.real_root, radicand, index)  # \sqrt[3]{-27} = -3
-            return _apply(sp.root, radicand, index)
+                return _root(radicand, sp.Integer(2))
+            return _root(radicand, index)
         if name in _FUNCTIONS:
             return self._function(name)
         if name in _CONSTANTS:
@@ -498,7 +533,7 @@ class _Parser:
                 items.append(self.expr(0))
             self.expect_op("}")
             return items[0] if len(items) == 1 else AnswerList(*items)
-        if name == "operatorname" and self.at("op", "{") and self.at("op", "}", 2):
+        if name in ("operatorname", "mathrm") and self.at("op", "{") and self.at("op", "}", 2):
             inner = self.peek(1)
             if inner.kind == "word" and inner.value.lower() in _INTEGER_FUNCTIONS:
                 self.i += 3
@@ -538,6 +573,10 @@ class _Parser:
             return _apply(sp.floor if name == "lfloor" else sp.ceiling, inner)
         if name in ("pm", "mp"):
             return PM * self.expr(_BP_MUL)
+        if name == "lim":
+            return self._limit()
+        if name in ("sum", "prod"):
+            return self._series(name)
         raise MathParseError(f"unsupported command \\{name} at {tok.pos}", reason="unsupported")
 
     def _function(self, name: str) -> sp.Basic:
@@ -567,6 +606,37 @@ class _Parser:
             return self.expr(_BP_MUL)
         finally:
             self.fn_arg -= 1
+
+    def _limit(self) -> sp.Basic:
+        """``\\lim_{x \\to a} f``: an unevaluated limit (a worker evaluates it)."""
+        self.expect_op("_")
+        self.expect_op("{")
+        var = self.next()
+        arrow = self.next()
+        if var.kind != "letter" or arrow.kind != "cmd" or arrow.value not in _ARROWS:
+            raise self.fail(arrow)
+        target = self.expr(0)
+        self.expect_op("}")
+        body = self.expr(_BP_MUL)
+        _check_scalar(body, target)
+        return sp.Limit(body, self._letter(var.value), target)
+
+    def _series(self, name: str) -> sp.Basic:
+        """``\\sum_{k=1}^{n} f``, ``\\prod``: unevaluated (a worker evaluates them)."""
+        self.expect_op("_")
+        self.expect_op("{")
+        var = self.next()
+        if var.kind != "letter":
+            raise self.fail(var)
+        self.expect_op("=")
+        lower = self.expr(0)
+        self.expect_op("}")
+        self.expect_op("^")
+        upper = self.arg()
+        body = self.expr(_BP_MUL)
+        _check_scalar(body, lower, upper)
+        cls = sp.Sum if name == "sum" else sp.Product
+        return cls(body, (self._letter(var.value), lower, upper))
 
     def _integer_function(self, name: str) -> sp.Basic:
         r"""``\gcd(12, 18)``, ``\operatorname{lcm}(4, 6)``, ``\max(2, 3)``: numbers only."""
@@ -691,7 +761,17 @@ class _Parser:
         if self.at("op", "\\}"):
             self.next()
             return sp.EmptySet
-        items = [self.expr(0)]
+        self.abs_depth += 1  # a bar here separates a set-builder's variable from its rule
+        first = self.expr(0)
+        self.abs_depth -= 1
+        if self.at("op", "|") or self.at("op", ":") or self.at("cmd", "mid"):
+            self.next()  # \{x \mid x > 3\}: the set its condition describes
+            condition = self.expr(0)
+            self.expect_op("\\}")
+            if not isinstance(condition, (sp.Rel, sp.And)):
+                raise MathParseError("a set-builder condition must be a relation")
+            return condition
+        items = [first]
         while self.at("op", ","):
             self.next()
             items.append(self.expr(0))
@@ -867,9 +947,26 @@ def _check_size(value: sp.Basic) -> sp.Basic:
 
 
 def _apply(func: type[sp.Function], *args: sp.Basic) -> sp.Basic:
-    """A function from the fixed table applied to checked scalar arguments."""
+    """A function from the fixed table applied to checked scalar arguments.
+
+    sympy evaluates functions of huge numbers numerically to many digits (the sign of
+    ``\\sin(10^{50000})`` needs 50,000 digits of pi): their arguments must stay small, and
+    ``|.|``, floor and ceiling evaluate only on plain numbers.
+    """
     _check_scalar(*args)
+    if any(_max_bits(arg) > MAX_ROOT_BITS for arg in args) and func not in _CHEAP_ON_BIG:
+        raise MathParseError("function of a number too large", reason="too_large")
+    if func in _SIGN_FUNCTIONS and not args[0].is_Number:
+        return func(*args, evaluate=False)
     return _check_size(func(*args))
+
+
+def _max_bits(value: sp.Basic) -> int:
+    return max((_bits(n) for n in value.atoms(sp.Rational)), default=0)
+
+
+_SIGN_FUNCTIONS = (sp.Abs, sp.floor, sp.ceiling)
+_CHEAP_ON_BIG = (sp.Abs,)
 
 
 def _negate(a: sp.Basic) -> sp.Basic:
@@ -899,6 +996,9 @@ def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     _check_scalar(a, b)
     if (a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS):
         raise MathParseError("number too large", reason="too_large")
+    if not (a.is_Rational or b.is_Rational) and _radicand_bits(a) + _radicand_bits(b) > (
+            MAX_ROOT_BITS):
+        raise MathParseError("roots of numbers too large", reason="too_large")
     return _check_size(sp.Mul(a, b))
 
 
@@ -939,7 +1039,34 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
         bound = exponent.evalf(15)
         if bound.is_Float and abs(bound) > MAX_EXPONENT:
             raise MathParseError("exponent too large", reason="too_large")
+    if (base.is_Rational and exponent.is_Rational and not exponent.is_Integer
+            and _bits(base) > MAX_ROOT_BITS):
+        # sympy looks for exact roots of a number by factoring it: too slow for big ones
+        raise MathParseError("root of a number too large", reason="too_large")
     return _check_size(sp.Pow(base, exponent))
+
+
+def _bits(value: sp.Rational) -> int:
+    return max(value.p.bit_length(), value.q.bit_length())
+
+
+def _radicand_bits(value: sp.Basic) -> int:
+    """Size of the numbers under roots in ``value``: sympy multiplies roots together
+    (``\\sqrt 2 \\sqrt 3 = \\sqrt 6``) and then looks for an exact root of the product."""
+    return sum(_bits(p.base) for p in value.atoms(sp.Pow)
+               if p.base.is_Rational and p.exp.is_Rational and not p.exp.is_Integer)
+
+
+def _root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
+    """The ``index``-th root; the real one of a negative number for odd indices
+    (``\\sqrt[3]{-27} = -3``)."""
+    _check_scalar(radicand, index)
+    if index == 0:
+        raise MathParseError("root of index zero")
+    if (index.is_Integer and index % 2 == 1 and radicand.is_number
+            and radicand.is_extended_negative):
+        return _negate(_power(_negate(radicand), 1 / index))
+    return _power(radicand, 1 / index)
 
 
 def _factorial(n: sp.Basic) -> sp.Basic:

@@ -128,18 +128,30 @@ class WorkerPool:
         self._closed = False
 
     def call(self, fn: Callable[..., Any], args: tuple = (), *, timeout: float) -> CallResult:
-        """Run ``fn(*args)`` in a worker; a picklable module-level ``fn`` and arguments."""
+        """Run ``fn(*args)`` in a worker; a picklable module-level ``fn`` and arguments.
+
+        A worker found dead before it took the call (killed while idle) is replaced and
+        the call tried once more; one that dies during the call gives an ``error``.
+        """
         deadline = time.monotonic() + timeout
         payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
-        worker = self._acquire(deadline)
-        if worker is None:
-            return CallResult("timeout", error="no worker free before the deadline")
+        for attempt in range(2):
+            worker = self._acquire(deadline)
+            if worker is None:
+                return CallResult("timeout", error="no worker free before the deadline")
+            try:
+                if not worker.ready:
+                    if worker.receive(deadline) is None:
+                        return self._discard(worker, CallResult("timeout", error="starting"))
+                    worker.ready = True
+                worker.send(payload)
+            except (OSError, EOFError, ValueError) as exc:
+                result = self._discard(worker, CallResult("error", error=f"worker died: {exc}"))
+                if attempt == 0:
+                    continue
+                return result
+            break
         try:
-            if not worker.ready:
-                if worker.receive(deadline) is None:
-                    return self._discard(worker, CallResult("timeout", error="worker starting"))
-                worker.ready = True
-            worker.send(payload)
             reply = worker.receive(deadline)
         except (OSError, EOFError, ValueError) as exc:
             return self._discard(worker, CallResult("error", error=f"worker died: {exc}"))
@@ -268,6 +280,15 @@ def _serve() -> None:
     except (ImportError, ValueError, OSError):
         pass
     import rewardkit.verify.answers  # noqa: F401  (import the comparison code before "ready")
+
+    parent = os.getppid()
+
+    def exit_with_parent() -> None:  # an orphaned worker must not compute on for minutes
+        while os.getppid() == parent:
+            time.sleep(0.5)
+        os._exit(0)
+
+    threading.Thread(target=exit_with_parent, daemon=True).start()
 
     stdin = sys.stdin.buffer
 

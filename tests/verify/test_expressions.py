@@ -53,6 +53,11 @@ from rewardkit.verify import equivalent
         ("A(5, 3)", "(5, 3)"),  # a point named with its coordinates
         ("21st", "21"),
         (r"n^{th}", "n"),
+        (r"\lim_{x \to 0} \frac{\sin x}{x}", "1"),
+        (r"\sum_{k=1}^{10} k", "55"),
+        (r"\sum_{k=1}^{n} k", r"\frac{n(n+1)}{2}"),
+        (r"\prod_{k=1}^{4} k", "4!"),
+        (r"\text{lcm}(4,6)", "12"),
     ],
 )
 def test_equal_expressions(pred, gold):
@@ -68,6 +73,7 @@ def test_equal_expressions(pred, gold):
         (r"\sin x", r"\cos x"),
         (r"\sin x^2", r"(\sin x)^2"),
         ("-2^2", "4"),
+        (r"\lim_{x \to \infty} \frac{1}{x}", "1"),
         (r"\log_2 8", "2"),
         ("5!", "5"),
         (r"\binom{5}{2}", "20"),
@@ -83,6 +89,18 @@ def test_equal_expressions(pred, gold):
 )
 def test_different_expressions(pred, gold):
     assert not equivalent(pred, gold)
+
+
+def test_plain_expressions_that_differ_at_a_point_are_told_apart_in_process():
+    from rewardkit.verify import VerifyOptions
+    from rewardkit.verify.answers import compare_answers
+    from rewardkit.verify.compare import NeedsSymbolic
+
+    options = VerifyOptions()
+    assert compare_answers("x", "5", options).reason == "wrong_answer"  # no worker needed
+    assert compare_answers("5i", "5", options).reason == "wrong_answer"
+    with pytest.raises(NeedsSymbolic):  # equal at the point: only a worker can say more
+        compare_answers("(x+1)^2", "x^2+2x+1", options)
 
 
 def test_exponents_associate_to_the_right():

@@ -7,7 +7,7 @@ import time
 import pytest
 import sympy as sp
 
-from rewardkit.verify import MathParseError, check, equivalent, parse_math, verify
+from rewardkit.verify import MathParseError, VerifyOptions, check, equivalent, parse_math, verify
 
 INJECTIONS = [
     "__import__('os').system('touch {sentinel}')",
@@ -69,6 +69,10 @@ def test_parse_math_builds_sympy_objects():
         ("100000!", "too_large"),
         (r"\binom{10^{9}}{10^{8}}", "too_large"),
         ("x^{10^{9}}", "too_large"),
+        (r"\sqrt{2^{19999}+1}", "too_large"),  # sympy would try to factor it
+        (r"\sqrt{2^{999}+1}\sqrt{2^{999}+3}", "too_large"),  # ... or the product of roots
+        (r"\sin(10^{50000})", "too_large"),  # its sign needs 50,000 digits of pi
+        (r"\lceil \pi \cdot 10^{50000} \rceil", "too_large"),
         (r"e^{e^{e^{e}}}", "too_large"),
         ("1/0", "syntax"),
         (r"\frac{1}{2", "syntax"),
@@ -134,3 +138,15 @@ def test_ten_thousand_nested_braces_return_quickly_with_a_reason():
 )
 def test_unicode_never_crashes(pred, gold, expected):
     assert equivalent(pred, gold) is expected
+
+
+@pytest.mark.parametrize(
+    "pred",
+    [r"1 \pm \sqrt{2^{19999}+1}", r"\sqrt{2^{999}+1}\cdot\sqrt{2^{999}+7}\cdot\sqrt{2^{999}+9}",
+     r"(2^{19999}+1)^{1/2}", r"\sin(10^{60000})\cdot x"],
+)
+def test_answers_sympy_would_chew_on_return_within_the_timeout(pred):
+    start = time.perf_counter()
+    outcome = check(pred, "5, 6", VerifyOptions(timeout=1.0))
+    assert not outcome.correct
+    assert time.perf_counter() - start <= 1.5

@@ -53,6 +53,9 @@ def test_equations(pred, gold, expected):
         ("y > 2x", "2x < y", True),
         ("y > 2x", "y < 2x", False),
         (r"x \ne 3", r"(-\infty,3)\cup(3,\infty)", True),
+        (r"\{x \mid x > 3\}", r"(3, \infty)", True),  # set-builder notation
+        (r"\{x : x \le 0\}", r"(-\infty, 0]", True),
+        (r"\{x | x > 3\}", r"[3, \infty)", False),
         ("all real numbers", r"(-\infty,\infty)", True),
         (r"\text{no solution}", r"\emptyset", True),
     ],
@@ -109,6 +112,8 @@ def test_matrices_and_vectors(pred, gold, expected):
         ("x=1, x=-2", "1,-2", True),
         (r"\pm 2", "2, -2", True),
         (r"1 \pm \sqrt{2}", r"1+\sqrt2, 1-\sqrt2", True),
+        (r"\{-2, 1+\sqrt{5}, 1-\sqrt{5}\}", r"\{1\pm\sqrt{5},-2\}", True),
+        (r"\{1-\sqrt{5}, -2\}", r"\{1\pm\sqrt{5},-2\}", False),
         ("1, 2", "1", False),
         ("3 or 4", "3", False),  # hedging: every element must match
         ("3, 4", "3", False),

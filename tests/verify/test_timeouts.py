@@ -72,6 +72,18 @@ def test_a_worker_killed_mid_call_is_replaced():
         pool.close()
 
 
+def test_a_worker_killed_while_idle_is_replaced_transparently():
+    pool = WorkerPool(size=1)
+    try:
+        first = pool.call(os.getpid, timeout=30)
+        os.kill(first.value, signal.SIGKILL)
+        time.sleep(0.2)
+        again = pool.call(os.getpid, timeout=30)
+        assert again.status == "ok" and again.value != first.value
+    finally:
+        pool.close()
+
+
 def test_an_error_in_the_worker_is_reported_not_raised(pool):
     result = pool.call(int, ("not a number",), timeout=30)
     assert result.status == "error" and "ValueError" in result.error
@@ -132,3 +144,59 @@ def test_verification_works_in_forked_children_after_the_parent_used_the_pool():
         reasons = child_pool.map(_verify_in_child, [(r"\boxed{(x+3)^2}", "x^2+6x+9")])
     assert reasons == ["ok"]
     assert verify(r"\boxed{(x+4)^2}", "x^2+8x+16").correct  # and the parent's still works
+
+
+def test_several_slow_boxed_answers_share_one_deadline():
+    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{100000 - k}}}}}" for k in range(4)]
+    verdict, seconds = _timed(verify, " ".join(slow), SLOW_GOLD, timeout=TIMEOUT)
+    assert not verdict.correct and verdict.reason == "timeout"
+    assert seconds <= TIMEOUT + SLACK
+
+
+def test_no_worker_process_is_a_verdict_not_a_crash(monkeypatch):
+    from rewardkit.verify import sandbox
+
+    def refuse(*args, **kwargs):
+        raise OSError("cannot start processes here")
+
+    monkeypatch.setattr(sandbox, "_Worker", refuse)
+    monkeypatch.setattr(sandbox, "_POOL", None)
+    verdict = verify(r"\boxed{(x+9)^2}", "x^2+18x+81")
+    assert (verdict.correct, verdict.reason) == (False, "no_sandbox")
+    assert verify(r"\boxed{12}", "12").correct  # plain answers need no worker
+
+
+_ORPHAN_SCRIPT = """
+import os, sys, time
+from rewardkit.verify.sandbox import WorkerPool
+pool = WorkerPool(size=1)
+print(pool.call(os.getpid, timeout=60).value, flush=True)
+pool.call(time.sleep, (60,), timeout=60)
+"""
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc"), reason="reads process states from /proc")
+def test_workers_exit_when_their_parent_dies():
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = str(Path(__file__).resolve().parents[2])
+    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE,
+                              text=True, env={**os.environ, "PYTHONPATH": root})
+    worker_pid = int(parent.stdout.readline())
+    time.sleep(0.3)  # the worker is now busy sleeping
+    parent.kill()
+    parent.wait()
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and _alive(worker_pid):
+        time.sleep(0.1)
+    assert not _alive(worker_pid)
+
+
+def _alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(")")[-1].split()[0] != "Z"
+    except OSError:
+        return False

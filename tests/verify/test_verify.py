@@ -24,6 +24,8 @@ def test_the_package_exports_the_verifier():
         (r"Thus $\boxed{\frac{1}{2}}$", "0.5", True, r"\frac{1}{2}", "ok"),
         (r"first \boxed{3}, then \boxed{5}", "5", False, "5", "multiple_answers"),
         (r"\boxed{5} and again \boxed{5}", "5", True, "5", "ok"),  # identical repeats are fine
+        (r"(a) \boxed{3} (b) \boxed{5}", "3, 5", True, "3, 5", "ok"),  # several asked for
+        (r"\boxed{3} or \boxed{5}", "3", False, "5", "multiple_answers"),
         (r"\boxed{0.5} that is \boxed{\frac12}", "1/2", True, r"\frac12", "ok"),
         (r"\boxed{3 \text{ or } 4}", "3", False, r"3 \text{ or } 4", "wrong_answer"),
         (r"\boxed{3, 4}", "3", False, "3, 4", "wrong_answer"),
@@ -35,6 +37,9 @@ def test_the_package_exports_the_verifier():
         ("16 - 3 = 13\n#### 13", "13", True, "13", "ok"),
         ("so 9 * 2 = 18\nA: 18", "18", True, "18", "ok"),
         ("The answer is 18 dollars.", "18", True, "18 dollars", "ok"),
+        ("**Answer: 42**", "42", True, "Answer: 42", "ok"),  # a label is not the answer
+        ("The final answer is: the volume of $ABCD$ is 120. I hope it is correct.", "120", True,
+         "the volume of $ABCD$ is 120", "ok"),  # a sentence whose end is the answer
         (r"\boxed{x+}", "1", False, "x+", "parse_error"),
     ],
 )
@@ -112,3 +117,11 @@ def test_boxed_accuracy_passes_verify_options_and_rejects_unknown_ones():
     assert BoxedAccuracy()(completions=[r"\boxed{50\%}"], answer=["50"]) == [1.0]
     with pytest.raises(TypeError, match="unknown verify options"):
         BoxedAccuracy(tolerance=0.1)
+
+
+def test_hundreds_of_boxed_answers_are_a_hedge_and_return_quickly():
+    completion = " ".join(rf"\boxed{{{k}}}" for k in range(500))
+    start = time.perf_counter()
+    verdict = verify(completion, "499")
+    assert (verdict.correct, verdict.reason) == (False, "multiple_answers")
+    assert time.perf_counter() - start < 1.0
