@@ -198,9 +198,11 @@ def resolve_model(
     rows: list[dict[str, Any]],
     tiny: TinyModelArguments | None = None,
     seed: int = 0,
+    cpu: bool = False,
 ) -> str:
     """The model path to train: ``tiny`` builds the tiny model (tokenizer trained on ``rows``)
-    under ``output_dir/tiny-model``; anything else is returned as it is (hub name or path)."""
+    under ``output_dir/tiny-model``; anything else is returned as it is (hub name or path).
+    ``cpu`` must match the trainer config's ``use_cpu`` (it sets up the process group)."""
     if model_name_or_path != TINY:
         return model_name_or_path
     from accelerate import PartialState
@@ -210,7 +212,7 @@ def resolve_model(
     tiny = tiny or TinyModelArguments()
     path = Path(output_dir) / "tiny-model"
     corpus = [f"{r['problem']} {r['solution']}" for r in rows[:2000]]
-    with PartialState().main_process_first():  # one process builds, the others reuse it
+    with PartialState(cpu=cpu).main_process_first():  # one process builds, the others reuse it
         build_tiny_model(
             path, corpus=corpus, vocab_size=tiny.tiny_vocab_size,
             hidden_size=tiny.tiny_hidden_size, num_layers=tiny.tiny_num_layers,

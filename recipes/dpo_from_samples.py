@@ -55,7 +55,8 @@ def main(dpo_args, sampling_args, data_args, tiny_args, dpo_config) -> Any:
 
     rows = load_math_rows(data_args)[: dpo_args.problems]
     model_path = resolve_model(dpo_args.model_name_or_path, dpo_config.output_dir, rows,
-                               tiny_args, seed=dpo_config.seed)
+                               tiny_args, seed=dpo_config.seed,
+                               cpu=dpo_config.use_cpu)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     records = sample_and_score(model, tokenizer, rows, sampling_args, data_args.system_prompt)

@@ -15,6 +15,7 @@ from __future__ import annotations
 import dataclasses
 import json
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model, rl_dataset
@@ -79,7 +80,8 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
     trainer_class, config = trainer_and_config(rl_args, grpo_config)
     rows = load_math_rows(data_args)
     model_path = resolve_model(model_args.model_name_or_path, config.output_dir, rows,
-                               tiny_args, seed=config.seed)
+                               tiny_args, seed=config.seed,
+                               cpu=config.use_cpu)
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     trainer = trainer_class(
         model=model_path,
@@ -94,6 +96,11 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
     trainer.save_model(config.output_dir)
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(config.output_dir)
+        info = {"algorithm": rl_args.algorithm, "num_processes": trainer.accelerator.num_processes,
+                "global_step": trainer.state.global_step,
+                "rewards": [r.__name__ for r in rewards],
+                "log_history": trainer.state.log_history}
+        (Path(config.output_dir) / "run_info.json").write_text(json.dumps(info, indent=1))
     return trainer
 
 

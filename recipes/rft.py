@@ -58,7 +58,8 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
 
     rows = load_math_rows(data_args)
     model_path = resolve_model(rft_args.model_name_or_path, sft_config.output_dir, rows,
-                               tiny_args, seed=sft_config.seed)
+                               tiny_args, seed=sft_config.seed,
+                               cpu=sft_config.use_cpu)
     out = Path(sft_config.output_dir)
     log = []
     for iteration in range(rft_args.iterations):

@@ -79,3 +79,22 @@ def test_bad_levels_raise(bad):
 def test_negative_count_raises():
     with pytest.raises(ValueError, match="n must be"):
         generate_problems(-1)
+
+
+def test_make_synthetic_cli_writes_loadable_jsonl(tmp_path):
+    import importlib.util
+    from pathlib import Path
+
+    from common import DataArguments, load_math_rows
+
+    script = Path(__file__).resolve().parents[2] / "data" / "make_synthetic.py"
+    spec = importlib.util.spec_from_file_location("make_synthetic", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(tmp_path), "--n-train", "20", "--n-eval", "5", "--levels", "2,5"])
+    args = DataArguments(data_file=str(tmp_path / "train.jsonl"),
+                         eval_data_file=str(tmp_path / "test.jsonl"))
+    train, test = load_math_rows(args), load_math_rows(args, held_out=True)
+    assert len(train) == 20 and len(test) == 5
+    assert {r["level"] for r in train + test} <= {2, 5}
+    assert train[0]["solution"] == train_eval_split(20, 5, seed=0, levels=[2, 5])[0][0]["solution"]
