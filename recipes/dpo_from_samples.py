@@ -37,7 +37,8 @@ def preference_pairs(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """
     pairs = []
     for record in records:
-        scored = [(s, t) for t, s in zip(record["completions"], record["scores"]) if s is not None]
+        pairs_of_record = zip(record["completions"], record["scores"], strict=True)
+        scored = [(s, t) for t, s in pairs_of_record if s is not None]
         if not scored:
             continue
         best = max(scored, key=lambda st: st[0])

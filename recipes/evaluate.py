@@ -1,8 +1,9 @@
 """Evaluate a model on held-out math problems with rewardkit's verifier.
 
-Metrics: ``accuracy`` (greedy decoding, one completion per problem), and from ``num_samples`` sampled completions per
-problem ``pass@k`` (the unbiased estimator of Chen et al. 2021) and ``maj@k`` (majority vote
-over the first k sampled answers), overall and per subject and level. Writes
+Metrics: ``accuracy`` (greedy decoding, one completion per problem), and from
+``num_samples`` sampled completions per problem ``pass@k`` (the unbiased estimator of
+Chen et al. 2021) and ``maj@k`` (majority vote over the first k sampled answers), overall
+and per subject and level. Writes
 ``metrics.json``, ``metrics.md`` (a markdown table) and ``completions.jsonl``.
 
     python recipes/evaluate.py --config recipes/configs/evaluate.yaml \\
@@ -200,7 +201,7 @@ def evaluate_model(
                            batch_size=max(1, batch_size // num_samples), desc="sampling")
     ks = [k for k in ks if k <= num_samples] if num_samples else []
     records, scores = [], []
-    for row, g, s in zip(rows, greedy, sampled):
+    for row, g, s in zip(rows, greedy, sampled, strict=True):
         score = score_problem(g[0], s, row["answer"], ks, boxed_only)
         scores.append(score)
         records.append({"problem": row["problem"], "gold": row["answer"],

@@ -3,7 +3,9 @@
 The config names the rewards (``reward_funcs``: registered names such as ``boxed_accuracy``,
 or ``module:attribute`` for your own) and TRL's ``reward_weights`` weighs them; every other
 ``GRPOConfig`` field (``beta``, ``loss_type``, ``num_generations``, ``use_vllm``, ...) passes
-through to TRL, from the YAML file or the command line.
+through to TRL, from the YAML file or the command line. Setting one of rewardkit's objective
+options (``kl_estimator``, ``kl_placement``, ``advantage_estimator``, ``policy_loss``,
+``loss_aggregation``, ``dynamic_sampling``, ...) trains with ``rewardkit.trl.ObjectiveGRPOTrainer``.
 
     python recipes/grpo_math.py --config recipes/configs/grpo_qwen_gsm8k.yaml
     accelerate launch --config_file recipes/accelerate/ddp.yaml recipes/grpo_math.py \\
@@ -53,12 +55,43 @@ def build_rewards(rl_args: RLArguments) -> list[Any]:
     return [get_reward(name, **kwargs.get(name, {})) for name in rl_args.reward_funcs]
 
 
+def objective_fields_set(config: Any) -> list[str]:
+    """The objective options (rewardkit's ``ObjectiveGRPOConfig`` fields beyond TRL's
+    ``GRPOConfig``) that ``config`` sets to something other than their default; the policy
+    loss and aggregation count as set only when they differ from what ``loss_type`` implies."""
+    from trl import GRPOConfig
+
+    from rewardkit.trl import ObjectiveGRPOConfig
+    from rewardkit.trl.trainer import TRL_LOSS_TYPES
+
+    trl_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
+    defaults = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+                for f in dataclasses.fields(ObjectiveGRPOConfig) if f.name not in trl_fields}
+    loss, aggregation = TRL_LOSS_TYPES.get(getattr(config, "loss_type", None), (None, None))
+    if loss == "ppo_clip" and getattr(config, "importance_sampling_level", None) == "sequence":
+        loss = "gspo"  # what ObjectiveGRPOConfig derives from TRL's settings
+    defaults |= {"policy_loss": loss, "loss_aggregation": aggregation}
+    return [name for name, default in defaults.items()
+            if hasattr(config, name) and getattr(config, name) != default]
+
+
 def trainer_and_config(rl_args: RLArguments, grpo_config: Any) -> tuple[type, Any]:
-    """TRL's trainer class for ``algorithm`` and its config (RLOO takes the shared fields)."""
+    """The trainer class for ``algorithm`` and its config: TRL's ``GRPOTrainer``, or
+    rewardkit's ``ObjectiveGRPOTrainer`` when the config sets an objective option
+    (``kl_estimator``, ``advantage_estimator``, ``policy_loss``, ...); RLOO takes the
+    fields it shares with GRPO."""
     from trl import GRPOTrainer, RLOOConfig, RLOOTrainer
 
+    objective_options = objective_fields_set(grpo_config)
     if rl_args.algorithm == "grpo":
+        if objective_options:
+            from rewardkit.trl import ObjectiveGRPOTrainer
+
+            return ObjectiveGRPOTrainer, grpo_config
         return GRPOTrainer, grpo_config
+    if objective_options and rl_args.algorithm == "rloo":
+        raise ValueError(f"objective options {objective_options} apply to algorithm 'grpo' "
+                         "only; RLOO uses TRL's RLOOTrainer")
     if rl_args.algorithm == "rloo":
         defaults = type(grpo_config)(output_dir=grpo_config.output_dir, use_cpu=True)
         changed = {  # the fields the user set, carried over to RLOO's own config
@@ -96,7 +129,8 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
     trainer.save_model(config.output_dir)
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(config.output_dir)
-        info = {"algorithm": rl_args.algorithm, "num_processes": trainer.accelerator.num_processes,
+        info = {"algorithm": rl_args.algorithm, "trainer": trainer_class.__name__,
+                "num_processes": trainer.accelerator.num_processes,
                 "global_step": trainer.state.global_step,
                 "rewards": [r.__name__ for r in rewards],
                 "log_history": trainer.state.log_history}
@@ -105,7 +139,10 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
 
 
 if __name__ == "__main__":
-    from trl import GRPOConfig, ModelConfig, TrlParser
+    from trl import ModelConfig, TrlParser
 
-    parser = TrlParser((DataArguments, TinyModelArguments, RLArguments, ModelConfig, GRPOConfig))
+    from rewardkit.trl import ObjectiveGRPOConfig  # GRPOConfig plus the objective options
+
+    parser = TrlParser((DataArguments, TinyModelArguments, RLArguments, ModelConfig,
+                        ObjectiveGRPOConfig))
     main(*parser.parse_args_and_config())

@@ -43,7 +43,7 @@ def select(records: list[dict[str, Any]], min_score: float, keep: int) -> list[d
     rows = []
     for record in records:
         kept: list[str] = []
-        for text, score in zip(record["completions"], record["scores"]):
+        for text, score in zip(record["completions"], record["scores"], strict=True):
             if score is not None and score >= min_score and text not in kept and len(kept) < keep:
                 kept.append(text)
         rows += [{"prompt": record["prompt"], "completion": text} for text in kept]
@@ -81,7 +81,8 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
             break
         sft_config.output_dir = str(out / f"iteration_{iteration}")
         dataset = Dataset.from_list([
-            {"prompt": r["prompt"], "completion": [{"role": "assistant", "content": r["completion"]}]}
+            {"prompt": r["prompt"],
+             "completion": [{"role": "assistant", "content": r["completion"]}]}
             for r in kept])
         trainer = SFTTrainer(model=model, args=sft_config, train_dataset=dataset,
                              processing_class=tokenizer)

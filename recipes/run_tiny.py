@@ -53,7 +53,9 @@ def main(run: TinyRunArguments) -> dict:
     from report import plot_accuracy, plot_training, write_markdown
     from sft_warmstart import main as sft_main
     from transformers import AutoModelForCausalLM, AutoTokenizer, set_seed
-    from trl import GRPOConfig, ModelConfig, SFTConfig, TrlParser
+    from trl import ModelConfig, SFTConfig, TrlParser
+
+    from rewardkit.trl import ObjectiveGRPOConfig
 
     start = time.time()
     torch.set_num_threads(run.num_threads)
@@ -85,7 +87,7 @@ def main(run: TinyRunArguments) -> dict:
 
     tick = time.time()
     grpo_args = TrlParser((DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                           GRPOConfig))
+                           ObjectiveGRPOConfig))
     grpo_data, grpo_tiny, rl, grpo_model, grpo_config = grpo_args.parse_args_and_config(
         stage_args(run.grpo_config, common | {
             "output_dir": out / "grpo", "max_steps": run.grpo_steps,

@@ -36,7 +36,7 @@ def sample_and_score(
     )
     reward = get_reward(args.reward)
     records = []
-    for row, prompt, texts in zip(rows, prompts, completions):
+    for row, prompt, texts in zip(rows, prompts, completions, strict=True):
         scores = reward(prompts=[prompt] * len(texts), completions=texts,
                         answer=[row["answer"]] * len(texts))
         records.append({"prompt": prompt, "answer": row["answer"], "completions": texts,

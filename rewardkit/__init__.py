@@ -12,6 +12,18 @@ from rewardkit.verify import Verdict, equivalent, verify, verify_batch
 
 __version__ = "0.1.0"
 
+# torch-based objectives load on first use, so that `import rewardkit` stays light
+_LAZY = {"kl_penalty": "rewardkit.objectives", "pass_at_k": "rewardkit.objectives"}
+
+
+def __getattr__(name: str):
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(_LAZY[name]), name)
+    raise AttributeError(f"module 'rewardkit' has no attribute {name!r}")
+
+
 __all__ = [
     "BoxedAccuracy",
     "Reward",
@@ -21,6 +33,8 @@ __all__ = [
     "equivalent",
     "final_answer",
     "get_reward",
+    "kl_penalty",
+    "pass_at_k",
     "reward_names",
     "split_think",
     "verify",

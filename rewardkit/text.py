@@ -118,6 +118,7 @@ def split_think(text: str) -> ThinkSplit:
 
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])")
+_BRACE_RE = re.compile(r"\\.|[{}]", re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -130,57 +131,49 @@ class Boxed:
 
 
 def all_boxed(text: str) -> list[Boxed]:
-    """Every top-level ``\\boxed{}`` / ``\\fbox{}`` in order, with correct brace matching.
+    r"""Every top-level ``\boxed{}`` / ``\fbox{}`` in order, with correct brace matching.
 
-    Escaped braces (``\\{``, ``\\}``) do not count. A box whose braces never close is left
-    out. ``\\boxed 5`` (no braces) takes the next token.
+    Escaped braces (``\{``, ``\}``) do not count. A box whose braces never close is left
+    out. ``\boxed 5`` (a space, then no brace) takes the next token. Linear in the input.
 
-    >>> [b.content for b in all_boxed(r"\\boxed{\\frac{1}{2}} and \\boxed{\\{1\\}}")]
-    ['\\\\frac{1}{2}', '\\\\{1\\\\}']
+    >>> [b.content for b in all_boxed(r"\boxed{\frac{1}{2}} and \boxed{\{1\}}")]
+    ['\\frac{1}{2}', '\\{1\\}']
     """
+    matches = _brace_matches(text)
     boxes: list[Boxed] = []
     pos = 0
-    while True:
-        m = _BOX_RE.search(text, pos)
-        if m is None:
-            return boxes
+    while (m := _BOX_RE.search(text, pos)) is not None:
         i = m.end()
         while i < len(text) and text[i] in " \t":
             i += 1
         if i < len(text) and text[i] == "{":
-            close = _matching_brace(text, i)
+            close = matches.get(i, -1)
             if close < 0:
                 pos = m.end()
                 continue
             boxes.append(Boxed(text[i + 1 : close], m.start(), close + 1))
             pos = close + 1
-        else:
-            token = re.match(r"[^\s$]+", text[i:])
-            if token and i > m.end():  # "\boxed 5": a space, then a bare token
-                boxes.append(Boxed(token.group(0), m.start(), i + token.end()))
-                pos = i + token.end()
-            else:
-                pos = m.end()
-
-
-def _matching_brace(text: str, open_index: int) -> int:
-    """Index of the brace closing ``text[open_index]``, or -1 when it never closes."""
-    depth = 0
-    i = open_index
-    n = len(text)
-    while i < n:
-        c = text[i]
-        if c == "\\":
-            i += 2
             continue
-        if c == "{":
-            depth += 1
-        elif c == "}":
-            depth -= 1
-            if depth == 0:
-                return i
-        i += 1
-    return -1
+        token = re.match(r"[^\s$]+", text[i : i + _MAX_FALLBACK])
+        if token and i > m.end():  # "\boxed 5": a space, then a bare token
+            boxes.append(Boxed(token.group(0), m.start(), i + token.end()))
+            pos = i + token.end()
+        else:
+            pos = m.end()
+    return boxes
+
+
+def _brace_matches(text: str) -> dict[int, int]:
+    """For every ``{`` that closes, the index of its ``}``, in one pass; escapes skipped."""
+    matches: dict[int, int] = {}
+    stack: list[int] = []
+    for m in _BRACE_RE.finditer(text):
+        token = m.group(0)
+        if token == "{":
+            stack.append(m.start())
+        elif token == "}" and stack:
+            matches[stack.pop()] = m.start()
+    return matches
 
 
 def last_boxed(text: str) -> str | None:
@@ -208,12 +201,12 @@ class Extraction:
     reason: str = "ok"
 
 
-_GSM8K_RE = re.compile(r"####\s*([^\n]+)")
+_GSM8K_RE = re.compile(r"####[ \t]*([^\n]+)")
 _ANSWER_IS_RE = re.compile(
     r"(?:final\s+answer|the\s+answer)\s*(?:is|:|=)\s*:?\s*(.+?)(?:\.\s|\.?$|\n)",
     re.IGNORECASE | re.MULTILINE,
 )
-_A_COLON_RE = re.compile(r"^\s*(?:A|Answer)\s*:\s*(.+?)\s*$", re.MULTILINE)
+_A_COLON_RE = re.compile(r"^[ \t]*(?:A|Answer)[ \t]*:[ \t]*(.+?)[ \t]*$", re.MULTILINE)
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 
 _MAX_FALLBACK = 200  # answers read by the text conventions are short; longer is not an answer

@@ -49,13 +49,19 @@ def run(args: argparse.Namespace) -> int:
             try:
                 completions = [row.pop(args.completion_field) for row in batch]
             except KeyError:
-                raise ValueError(f"a row of {args.data} has no {args.completion_field!r} field")
+                field = args.completion_field
+                raise ValueError(f"a row of {args.data} has no {field!r} field") from None
             columns = {key: [row.get(key) for row in batch] for key in _keys(batch)}
             if score is not None:
                 results = score(prompts, completions, None, **columns)
-                rows = [{"reward": r.value, "reason": r.reason, **_jsonable(r.details)} for r in results]
+                rows = [
+                    {"reward": r.value, "reason": r.reason, **_jsonable(r.details)} for r in results
+                ]
             else:
-                rows = [{"reward": v} for v in reward(prompts=prompts, completions=completions, **columns)]
+                rows = [
+                    {"reward": v}
+                    for v in reward(prompts=prompts, completions=completions, **columns)
+                ]
             for row in rows:
                 row = {"index": n_rows, **row}
                 n_rows += 1
@@ -69,9 +75,7 @@ def run(args: argparse.Namespace) -> int:
 
 def _batches(path: Path, size: int) -> Iterator[list[dict[str, Any]]]:
     with path.open(encoding="utf-8") as lines:
-        numbered = (
-            (number, line) for number, line in enumerate(lines, start=1) if line.strip()
-        )
+        numbered = ((number, line) for number, line in enumerate(lines, start=1) if line.strip())
         while chunk := list(islice(numbered, size)):
             batch = []
             for number, line in chunk:
@@ -90,10 +94,15 @@ def _keys(batch: list[dict[str, Any]]) -> list[str]:
 
 
 def _jsonable(details: dict[str, Any]) -> dict[str, Any]:
-    return {k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v) for k, v in details.items()}
+    return {
+        k: v if isinstance(v, (str, int, float, bool, type(None))) else str(v)
+        for k, v in details.items()
+    }
 
 
-def _print_summary(name: str, n_rows: int, values: list[float], reasons: Counter, out: Path) -> None:
+def _print_summary(
+    name: str, n_rows: int, values: list[float], reasons: Counter, out: Path
+) -> None:
     mean = sum(values) / len(values) if values else float("nan")
     lines = [
         f"reward   {name}",

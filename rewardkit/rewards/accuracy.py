@@ -52,7 +52,7 @@ class BoxedAccuracy(Reward):
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
-        columns = (gold_column,) if isinstance(gold_column, str) else tuple(gold_column)
+        columns = (gold_column,) if isinstance(gold_column, str) else tuple(gold_column or ())
         if not columns or not all(isinstance(c, str) and c for c in columns):
             raise ValueError(f"gold_column must name one or more columns, got {gold_column!r}")
         self.gold_columns = columns
@@ -65,7 +65,7 @@ class BoxedAccuracy(Reward):
             [(samples[i].text, golds[i]) for i in readable], boxed_only=self.boxed_only
         )
         results = [RewardResult(None, "no_gold") for _ in samples]
-        for i, verdict in zip(readable, verdicts):
+        for i, verdict in zip(readable, verdicts, strict=True):
             details = {"answer": verdict.answer, "gold": verdict.gold}
             results[i] = RewardResult(float(verdict.correct), verdict.reason, details)
         return results

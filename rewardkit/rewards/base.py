@@ -143,7 +143,9 @@ class Reward:
         if log_extra is not None:
             log_extra(f"{self.__name__}/reason", [r.reason for r in results])
             for key in self.logged_details:
-                log_extra(f"{self.__name__}/{key}", [_printable(r.details.get(key)) for r in results])
+                log_extra(
+                    f"{self.__name__}/{key}", [_printable(r.details.get(key)) for r in results]
+                )
 
 
 def _printable(value: Any) -> str:

@@ -8,7 +8,8 @@ reference model when ``beta > 0``).
 >>> import tempfile
 >>> path = build_tiny_model(tempfile.mkdtemp())
 >>> from transformers import AutoTokenizer
->>> AutoTokenizer.from_pretrained(path).decode(AutoTokenizer.from_pretrained(path)("\\boxed{12}")["input_ids"])
+>>> tokenizer = AutoTokenizer.from_pretrained(path)
+>>> tokenizer.decode(tokenizer("\\boxed{12}")["input_ids"])
 '\\boxed{12}'
 """
 

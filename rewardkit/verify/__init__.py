@@ -66,8 +66,6 @@ def verify(completion: str, gold: str, *, boxed_only: bool = False) -> Verdict:
     return Verdict(correct, extraction.answer, gold, "ok" if correct else "wrong_answer")
 
 
-def verify_batch(
-    pairs: Iterable[tuple[str, str]], *, boxed_only: bool = False
-) -> list[Verdict]:
+def verify_batch(pairs: Iterable[tuple[str, str]], *, boxed_only: bool = False) -> list[Verdict]:
     """:func:`verify` over many ``(completion, gold)`` pairs."""
     return [verify(completion, gold, boxed_only=boxed_only) for completion, gold in pairs]

@@ -8,18 +8,21 @@ import pytest
 from common import DataArguments, TinyModelArguments
 from dpo_from_samples import DPOSampleArguments
 from evaluate import EvalArguments
-from grpo_math import RLArguments, build_rewards, trainer_and_config
+from grpo_math import RLArguments, build_rewards, objective_fields_set, trainer_and_config
 from rft import RFTArguments
 from sampling import SamplingArguments
 from trl import DPOConfig, GRPOConfig, ModelConfig, SFTConfig, TrlParser
+
+from rewardkit.trl import ObjectiveGRPOConfig
 
 CONFIGS = Path(__file__).resolve().parents[2] / "recipes" / "configs"
 PARSERS = {
     "tiny_sft.yaml": (DataArguments, TinyModelArguments, ModelConfig, SFTConfig),
     "sft_qwen_gsm8k.yaml": (DataArguments, TinyModelArguments, ModelConfig, SFTConfig),
-    "tiny_grpo.yaml": (DataArguments, TinyModelArguments, RLArguments, ModelConfig, GRPOConfig),
+    "tiny_grpo.yaml": (DataArguments, TinyModelArguments, RLArguments, ModelConfig,
+                       ObjectiveGRPOConfig),
     "grpo_qwen_gsm8k.yaml": (DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                             GRPOConfig),
+                             ObjectiveGRPOConfig),
     "evaluate_math500.yaml": (EvalArguments, DataArguments),
     "rft_tiny.yaml": (RFTArguments, SamplingArguments, DataArguments, TinyModelArguments,
                       SFTConfig),
@@ -86,3 +89,18 @@ def test_rloo_takes_the_shared_fields_and_unknown_algorithms_raise(tmp_path):
     assert (config.learning_rate, config.num_generations, config.beta) == (0.01, 4, 0.02)
     with pytest.raises(ValueError, match="grpo or 'rloo'|'grpo' or 'rloo'"):
         trainer_and_config(RLArguments(algorithm="ppo"), grpo)
+
+
+def test_objective_options_choose_rewardkits_trainer(tmp_path):
+    from trl import GRPOTrainer
+
+    from rewardkit.trl import ObjectiveGRPOTrainer
+
+    *_, plain = parse("tiny_grpo.yaml")
+    assert objective_fields_set(plain) == []
+    assert trainer_and_config(RLArguments(), plain)[0] is GRPOTrainer
+    *_, chosen = parse("tiny_grpo.yaml", "--kl_estimator", "k1", "--advantage_estimator", "rloo")
+    assert sorted(objective_fields_set(chosen)) == ["advantage_estimator", "kl_estimator"]
+    assert trainer_and_config(RLArguments(), chosen)[0] is ObjectiveGRPOTrainer
+    with pytest.raises(ValueError, match="apply to algorithm 'grpo' only"):
+        trainer_and_config(RLArguments(algorithm="rloo"), chosen)

@@ -1,4 +1,4 @@
-"""Recipes read GSM8K- and MATH-shaped local files, and the synthetic generator, into one row shape."""
+"""Recipes read GSM8K- and MATH-shaped local files and synthetic problems into one row shape."""
 
 from __future__ import annotations
 
@@ -18,8 +18,10 @@ from rewardkit.verify import verify
 
 GSM8K = [
     {"question": "Natalia sold 48 clips in April and half as many in May. How many in all?",
-     "answer": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\nShe sold 48+24 = <<48+24=72>>72.\n#### 72"},
-    {"question": "A shirt costs $1,200 for 2. How much for 1?", "answer": "1200 / 2 = 600\n#### 600"},
+     "answer": "Natalia sold 48/2 = <<48/2=24>>24 clips in May.\n"
+               "She sold 48+24 = <<48+24=72>>72.\n#### 72"},
+    {"question": "A shirt costs $1,200 for 2. How much for 1?",
+     "answer": "1200 / 2 = 600\n#### 600"},
     {"question": "What is 3 + 4?", "answer": "3 + 4 = 7\n#### 7"},
 ]
 MATH500 = [

@@ -48,6 +48,7 @@ def test_grpo_under_accelerate_launch_with_two_cpu_processes(tmp_path):
                "--output_dir", str(tmp_path), *FAST_GRPO)
     info = json.loads((tmp_path / "run_info.json").read_text())
     assert info["num_processes"] == 2 and info["global_step"] == 2
+    assert info["trainer"] == "GRPOTrainer"
     assert "rewards/boxed_accuracy/mean" in info["log_history"][0]
     assert (tmp_path / "model.safetensors").exists()
 
@@ -58,6 +59,15 @@ def test_rloo_trains_with_rewardkit_rewards(tmp_path):
                "--algorithm", "rloo", "--output_dir", str(tmp_path), *FAST_GRPO)
     info = json.loads((tmp_path / "run_info.json").read_text())
     assert info["algorithm"] == "rloo" and info["global_step"] == 2
+
+
+def test_grpo_with_objective_options_uses_rewardkits_trainer(tmp_path):
+    run_script(sys.executable, "recipes/grpo_math.py", "--config",
+               "recipes/configs/tiny_grpo.yaml", "--model_name_or_path", "tiny",
+               "--kl_estimator", "k1", "--advantage_estimator", "rloo",
+               "--output_dir", str(tmp_path), *FAST_GRPO)
+    info = json.loads((tmp_path / "run_info.json").read_text())
+    assert info["trainer"] == "ObjectiveGRPOTrainer" and info["global_step"] == 2
 
 
 @pytest.fixture(scope="module")
