@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("score",)
+SUBCOMMANDS = ("score", "filter")
 
 
 def build_parser() -> argparse.ArgumentParser:

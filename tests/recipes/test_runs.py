@@ -80,18 +80,33 @@ def warm_model(tmp_path_factory):
     return str(out)
 
 
-def test_rft_keeps_only_right_samples(warm_model, tmp_path):
-    from rft import select
-
+def test_rft_iteration_trains_on_what_the_filters_keep(warm_model, tmp_path):
     run_script(sys.executable, "recipes/rft.py", "--config", "recipes/configs/rft_tiny.yaml",
                "--model_name_or_path", warm_model, "--output_dir", str(tmp_path),
                "--iterations", "1", "--problems_per_iteration", "16", "--max_steps", "1",
-               "--min_score", "0.0")
+               "--filters", "top_k_distinct:k=1,by=answer")
     (entry,) = json.loads((tmp_path / "rft_log.json").read_text())
-    assert entry["problems"] == 16 and 1 <= entry["kept"] <= 16
-    records = [{"prompt": "p", "completions": ["a", "b", "b"], "scores": [0.0, 1.0, 1.0]}]
-    assert select(records, 1.0, 3) == [{"prompt": "p", "completion": "b"}]
-    assert select(records, 1.0, 0) == []
+    assert entry["problems"] == 16 and entry["completions"] == 16 * 8
+    assert 0 < entry["kept"] == entry["exported"] <= 16  # at most one per problem
+    assert (tmp_path / "iteration_0" / "model.safetensors").exists()
+
+
+def test_score_filter_export_keeps_right_distinct_samples_and_pairs_them():
+    from sampling import score_filter_export
+
+    prompt = [{"role": "user", "content": "2+2?"}]
+    records = [{"prompt": prompt, "answer": "4",
+                "completions": [r"<think>2+2=4</think> \boxed{4}", r"\boxed{5}",
+                                r"<think>2+2=4</think> \boxed{4}", "no answer"]},
+               {"prompt": prompt, "answer": "9", "completions": [r"\boxed{1}", r"\boxed{2}"]}]
+    sft, stats = score_filter_export(records, "boxed_accuracy",
+                                     ["correct", "top_k_distinct:k=1,by=answer"], "sft")
+    assert [r["completion"][0]["content"] for r in sft] == [r"<think>2+2=4</think> \boxed{4}"]
+    assert stats["completions"] == 6 and stats["mean_reward"] == pytest.approx(2 / 6)
+    assert stats["dropped"]["correct:incorrect"] == 4
+    dpo, _ = score_filter_export(records, "boxed_accuracy", [], "dpo")
+    assert len(dpo) == 1 and dpo[0]["chosen"][0]["content"].endswith(r"\boxed{4}")
+    assert dpo[0]["score_chosen"] > dpo[0]["score_rejected"]
 
 
 def test_dpo_from_samples_pairs_better_over_worse(warm_model, tmp_path):
@@ -100,4 +115,5 @@ def test_dpo_from_samples_pairs_better_over_worse(warm_model, tmp_path):
                "--output_dir", str(tmp_path), "--problems", "64", "--max_steps", "1")
     pairs = [json.loads(line) for line in (tmp_path / "pairs.jsonl").open()]
     assert pairs and all(p["chosen"] != p["rejected"] for p in pairs)
+    assert all(p["score_chosen"] > p["score_rejected"] for p in pairs)
     assert (tmp_path / "model.safetensors").exists()
