@@ -9,17 +9,24 @@ reference model when ``beta > 0``).
 >>> path = build_tiny_model(tempfile.mkdtemp())
 >>> from transformers import AutoTokenizer
 >>> tokenizer = AutoTokenizer.from_pretrained(path)
->>> tokenizer.decode(tokenizer("\\boxed{12}")["input_ids"])
-'\\boxed{12}'
+>>> ids = tokenizer("<think>3*4</think> \\boxed{12}<|im_end|>")["input_ids"]
+>>> tokenizer.decode(ids, skip_special_tokens=True)  # the think span survives, EOS does not
+'<think>3*4</think> \\boxed{12}'
+>>> tokenizer.convert_tokens_to_ids("<think>") in ids
+True
 """
 
 from __future__ import annotations
 
+import json
 import random
 from collections.abc import Iterable
 from pathlib import Path
 
 SPECIAL_TOKENS = ("<|endoftext|>", "<|im_start|>", "<|im_end|>", "<think>", "</think>")
+# Single tokens that stay in decoded text: TRL decodes completions with
+# skip_special_tokens=True, and rewards must still see the think span (as with Qwen3).
+REASONING_TAGS = ("<think>", "</think>")
 
 CHAT_TEMPLATE = (
     "{% for message in messages %}"
@@ -82,11 +89,14 @@ def build_tiny_model(
         show_progress=False,
     )
     bpe.train_from_iterator(list(corpus) if corpus is not None else default_corpus(), trainer)
+    spec = json.loads(bpe.to_str())
+    for added in spec["added_tokens"]:
+        added["special"] = added["content"] not in REASONING_TAGS
     tokenizer = PreTrainedTokenizerFast(
-        tokenizer_object=bpe,
+        tokenizer_object=Tokenizer.from_str(json.dumps(spec)),
         eos_token="<|im_end|>",
         pad_token="<|endoftext|>",
-        additional_special_tokens=["<|im_start|>", "<think>", "</think>"],
+        additional_special_tokens=["<|im_start|>"],
     )
     tokenizer.chat_template = CHAT_TEMPLATE
     tokenizer.save_pretrained(path)
