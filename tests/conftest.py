@@ -30,3 +30,29 @@ def shared_data() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.skip(f"shared data not found at {SHARED_DATA}")
     return SHARED_DATA
+
+
+@pytest.fixture
+def tiny_grpo_config(tmp_path):
+    """Build a GRPOConfig for a 2-step CPU run on the tiny model (a few seconds); any field
+    can be overridden."""
+
+    def build(**overrides):
+        from trl import GRPOConfig
+
+        settings = {
+            "output_dir": str(tmp_path),
+            "per_device_train_batch_size": 4,
+            "num_generations": 4,
+            "max_completion_length": 8,
+            "max_steps": 2,
+            "learning_rate": 1e-3,
+            "logging_steps": 1,
+            "report_to": "none",
+            "use_cpu": True,
+            "save_strategy": "no",
+            "beta": 0.04,
+        }
+        return GRPOConfig(**{**settings, **overrides})
+
+    return build

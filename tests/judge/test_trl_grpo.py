@@ -7,8 +7,10 @@ from datasets import Dataset
 from rewardkit.judge import RubricJudgeReward
 
 
-def test_grpo_trains_with_the_async_judge_reward(tiny_model_path, tmp_path, serve):
-    from trl import GRPOConfig, GRPOTrainer
+def test_grpo_trains_with_the_async_judge_reward(
+    tiny_model_path, tiny_grpo_config, tmp_path, serve
+):
+    from trl import GRPOTrainer
 
     server = serve(faults=lambda i, body: "server_error" if i % 5 == 0 else None)
     reward = RubricJudgeReward(
@@ -20,19 +22,7 @@ def test_grpo_trains_with_the_async_judge_reward(tiny_model_path, tmp_path, serv
         max_retries=0,
         timeout=5,
     )
-    config = GRPOConfig(
-        output_dir=str(tmp_path),
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=8,
-        max_steps=2,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to="none",
-        use_cpu=True,
-        save_strategy="no",
-        beta=0.04,
-    )
+    config = tiny_grpo_config()
     prompts = ["What is 2 + 3?", "What is 7 - 4?", "What is 6 * 2?"] * 4
     trainer = GRPOTrainer(
         model=tiny_model_path,

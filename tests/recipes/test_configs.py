@@ -19,21 +19,42 @@ CONFIGS = Path(__file__).resolve().parents[2] / "recipes" / "configs"
 PARSERS = {
     "tiny_sft.yaml": (DataArguments, TinyModelArguments, ModelConfig, SFTConfig),
     "sft_qwen_gsm8k.yaml": (DataArguments, TinyModelArguments, ModelConfig, SFTConfig),
-    "tiny_grpo.yaml": (DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                       ObjectiveGRPOConfig),
-    "grpo_qwen_gsm8k.yaml": (DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                             ObjectiveGRPOConfig),
+    "tiny_grpo.yaml": (
+        DataArguments,
+        TinyModelArguments,
+        RLArguments,
+        ModelConfig,
+        ObjectiveGRPOConfig,
+    ),
+    "grpo_qwen_gsm8k.yaml": (
+        DataArguments,
+        TinyModelArguments,
+        RLArguments,
+        ModelConfig,
+        ObjectiveGRPOConfig,
+    ),
     "evaluate_math500.yaml": (EvalArguments, DataArguments),
-    "rft_tiny.yaml": (RFTArguments, SamplingArguments, DataArguments, TinyModelArguments,
-                      SFTConfig),
-    "dpo_tiny.yaml": (DPOSampleArguments, SamplingArguments, DataArguments, TinyModelArguments,
-                      DPOConfig),
+    "rft_tiny.yaml": (
+        RFTArguments,
+        SamplingArguments,
+        DataArguments,
+        TinyModelArguments,
+        SFTConfig,
+    ),
+    "dpo_tiny.yaml": (
+        DPOSampleArguments,
+        SamplingArguments,
+        DataArguments,
+        TinyModelArguments,
+        DPOConfig,
+    ),
 }
 
 
 def parse(name: str, *overrides: str):
     return TrlParser(PARSERS[name]).parse_args_and_config(
-        ["--config", str(CONFIGS / name), *overrides])
+        ["--config", str(CONFIGS / name), *overrides]
+    )
 
 
 def test_every_config_file_has_a_parser():
@@ -51,9 +72,19 @@ def test_config_loads(name):
 
 def test_command_line_overrides_yaml_fields():
     data, _, rl, model, config = parse(
-        "tiny_grpo.yaml", "--learning_rate", "0.123", "--num_generations", "4",
-        "--reward_funcs", "boxed_accuracy", "boxed_accuracy", "--levels", "2,3",
-        "--model_name_or_path", "somewhere")
+        "tiny_grpo.yaml",
+        "--learning_rate",
+        "0.123",
+        "--num_generations",
+        "4",
+        "--reward_funcs",
+        "boxed_accuracy",
+        "boxed_accuracy",
+        "--levels",
+        "2,3",
+        "--model_name_or_path",
+        "somewhere",
+    )
     assert config.learning_rate == 0.123 and config.num_generations == 4
     assert config.max_completion_length == 24  # from the file
     assert rl.reward_funcs == ["boxed_accuracy", "boxed_accuracy"]
@@ -61,19 +92,23 @@ def test_command_line_overrides_yaml_fields():
 
 
 def test_rewards_built_by_name_with_kwargs():
-    rl = RLArguments(reward_funcs=["boxed_accuracy"],
-                     reward_kwargs='{"boxed_accuracy": {"boxed_only": false}}')
+    rl = RLArguments(
+        reward_funcs=["boxed_accuracy"], reward_kwargs='{"boxed_accuracy": {"boxed_only": false}}'
+    )
     (reward,) = build_rewards(rl)
     assert reward.__name__ == "boxed_accuracy" and reward.boxed_only is False
     assert reward(completions=["#### 4"], answer=["4"]) == [1.0]
 
 
-@pytest.mark.parametrize("rl, match", [
-    (RLArguments(reward_funcs=["no_such_reward"]), "no_such_reward"),
-    (RLArguments(reward_kwargs="{oops"), "not valid JSON"),
-    (RLArguments(reward_kwargs='{"other": {}}'), "not in reward_funcs"),
-    (RLArguments(reward_funcs=[]), "at least one"),
-])
+@pytest.mark.parametrize(
+    "rl, match",
+    [
+        (RLArguments(reward_funcs=["no_such_reward"]), "no_such_reward"),
+        (RLArguments(reward_kwargs="{oops"), "not valid JSON"),
+        (RLArguments(reward_kwargs='{"other": {}}'), "not in reward_funcs"),
+        (RLArguments(reward_funcs=[]), "at least one"),
+    ],
+)
 def test_bad_reward_config_raises_clearly(rl, match):
     with pytest.raises((ValueError, KeyError), match=match):
         build_rewards(rl)
@@ -82,8 +117,15 @@ def test_bad_reward_config_raises_clearly(rl, match):
 def test_rloo_takes_the_shared_fields_and_unknown_algorithms_raise(tmp_path):
     from trl import RLOOConfig, RLOOTrainer
 
-    grpo = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, learning_rate=0.01,
-                      num_generations=4, per_device_train_batch_size=8, beta=0.02)
+    grpo = GRPOConfig(
+        output_dir=str(tmp_path),
+        use_cpu=True,
+        bf16=False,
+        learning_rate=0.01,
+        num_generations=4,
+        per_device_train_batch_size=8,
+        beta=0.02,
+    )
     trainer_class, config = trainer_and_config(RLArguments(algorithm="rloo"), grpo)
     assert trainer_class is RLOOTrainer and isinstance(config, RLOOConfig)
     assert (config.learning_rate, config.num_generations, config.beta) == (0.01, 4, 0.02)

@@ -47,11 +47,16 @@ def test_score_problem_greedy_pass_and_majority():
 
 
 def test_summary_per_subject_and_level_and_markdown():
-    rows = [{"subject": "algebra", "level": 1}, {"subject": "algebra", "level": 2},
-            {"subject": "geometry", "level": 2}]
-    scores = [{"maj@4": 1.0, "accuracy": 1.0, "pass@4": 1.0},
-              {"maj@4": 0.0, "accuracy": 0.0, "pass@4": 1.0},
-              {"maj@4": 0.0, "accuracy": 0.0, "pass@4": 0.0}]
+    rows = [
+        {"subject": "algebra", "level": 1},
+        {"subject": "algebra", "level": 2},
+        {"subject": "geometry", "level": 2},
+    ]
+    scores = [
+        {"maj@4": 1.0, "accuracy": 1.0, "pass@4": 1.0},
+        {"maj@4": 0.0, "accuracy": 0.0, "pass@4": 1.0},
+        {"maj@4": 0.0, "accuracy": 0.0, "pass@4": 0.0},
+    ]
     summary = summarize(rows, scores)
     assert summary["overall"]["accuracy"] == pytest.approx(1 / 3)
     assert summary["subject=algebra"] == {"n": 2, "accuracy": 0.5, "maj@4": 0.5, "pass@4": 1.0}
@@ -66,9 +71,16 @@ def test_evaluate_script_on_the_tiny_model(tiny_model_path, tmp_path):
     from evaluate import EvalArguments, main
 
     out = tmp_path / "eval"
-    summary = main(EvalArguments(model_name_or_path=tiny_model_path, output_dir=str(out),
-                                 num_samples=2, k="1,2", max_new_tokens=6),
-                   DataArguments(n_train=4, n_eval=6, levels="1,4"))
+    summary = main(
+        EvalArguments(
+            model_name_or_path=tiny_model_path,
+            output_dir=str(out),
+            num_samples=2,
+            k="1,2",
+            max_new_tokens=6,
+        ),
+        DataArguments(n_train=4, n_eval=6, levels="1,4"),
+    )
     assert summary["overall"]["n"] == 6
     assert set(summary["overall"]) == {"n", "accuracy", "pass@1", "pass@2", "maj@1", "maj@2"}
     assert {"level=1", "level=4", "subject=arithmetic", "subject=algebra"} <= set(summary)

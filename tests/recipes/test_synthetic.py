@@ -92,8 +92,9 @@ def test_make_synthetic_cli_writes_loadable_jsonl(tmp_path):
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     module.main(["--out", str(tmp_path), "--n-train", "20", "--n-eval", "5", "--levels", "2,5"])
-    args = DataArguments(data_file=str(tmp_path / "train.jsonl"),
-                         eval_data_file=str(tmp_path / "test.jsonl"))
+    args = DataArguments(
+        data_file=str(tmp_path / "train.jsonl"), eval_data_file=str(tmp_path / "test.jsonl")
+    )
     train, test = load_math_rows(args), load_math_rows(args, held_out=True)
     assert len(train) == 20 and len(test) == 5
     assert {r["level"] for r in train + test} <= {2, 5}

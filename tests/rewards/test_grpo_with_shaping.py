@@ -10,23 +10,11 @@ from rewardkit.rewards import OverlongPenalty, ProcessReward, get_reward
 PROBLEMS = [("What is 2 + 3?", "5"), ("What is 7 - 4?", "3"), ("What is 6 * 2?", "12")] * 4
 
 
-def test_grpo_two_steps_with_math_and_process_rewards(tiny_model_path, tmp_path):
-    from trl import GRPOConfig, GRPOTrainer
+def test_grpo_two_steps_with_math_and_process_rewards(tiny_model_path, tiny_grpo_config):
+    from trl import GRPOTrainer
 
     rows = {"prompt": [q for q, _ in PROBLEMS], "solution": [a for _, a in PROBLEMS]}
-    config = GRPOConfig(
-        output_dir=str(tmp_path),
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=8,
-        max_steps=2,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to="none",
-        use_cpu=True,
-        save_strategy="no",
-        beta=0.0,
-    )
+    config = tiny_grpo_config(beta=0.0)
     trainer = GRPOTrainer(
         model=tiny_model_path,
         reward_funcs=[

@@ -21,8 +21,10 @@ class RecordingAccuracy(BoxedAccuracy):
 
 
 @pytest.mark.parametrize("conversational", [False, True], ids=["plain", "conversational"])
-def test_grpo_trains_two_steps_with_boxed_accuracy(tiny_model_path, tmp_path, conversational):
-    from trl import GRPOConfig, GRPOTrainer
+def test_grpo_trains_two_steps_with_boxed_accuracy(
+    tiny_model_path, tiny_grpo_config, tmp_path, conversational
+):
+    from trl import GRPOTrainer
 
     if conversational:
         rows = {"prompt": [[{"role": "user", "content": q}] for q, _ in PROBLEMS]}
@@ -30,19 +32,7 @@ def test_grpo_trains_two_steps_with_boxed_accuracy(tiny_model_path, tmp_path, co
         rows = {"prompt": [q for q, _ in PROBLEMS]}
     rows["solution"] = [a for _, a in PROBLEMS]
     RecordingAccuracy.calls = []
-    config = GRPOConfig(
-        output_dir=str(tmp_path),
-        per_device_train_batch_size=4,
-        num_generations=4,
-        max_completion_length=8,
-        max_steps=2,
-        learning_rate=1e-3,
-        logging_steps=1,
-        report_to="none",
-        use_cpu=True,
-        save_strategy="no",
-        beta=0.04,
-    )
+    config = tiny_grpo_config()
     trainer = GRPOTrainer(
         model=tiny_model_path,
         reward_funcs=[RecordingAccuracy(name="boxed_accuracy")],

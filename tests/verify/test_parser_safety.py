@@ -142,8 +142,12 @@ def test_unicode_never_crashes(pred, gold, expected):
 
 @pytest.mark.parametrize(
     "pred",
-    [r"1 \pm \sqrt{2^{19999}+1}", r"\sqrt{2^{999}+1}\cdot\sqrt{2^{999}+7}\cdot\sqrt{2^{999}+9}",
-     r"(2^{19999}+1)^{1/2}", r"\sin(10^{60000})\cdot x"],
+    [
+        r"1 \pm \sqrt{2^{19999}+1}",
+        r"\sqrt{2^{999}+1}\cdot\sqrt{2^{999}+7}\cdot\sqrt{2^{999}+9}",
+        r"(2^{19999}+1)^{1/2}",
+        r"\sin(10^{60000})\cdot x",
+    ],
 )
 def test_answers_sympy_would_chew_on_return_within_the_timeout(pred):
     start = time.perf_counter()

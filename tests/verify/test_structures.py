@@ -86,12 +86,21 @@ def test_sets_and_tuples(pred, gold, expected):
 @pytest.mark.parametrize(
     ("pred", "gold", "expected"),
     [
-        (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
-         r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}", True),
-        (r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
-         r"\begin{pmatrix} 1 & 3 \\ 2 & 4 \end{pmatrix}", False),
-        (r"\begin{pmatrix} -1/3 \\ 2/3 \\ 5/3 \end{pmatrix}",
-         r"\begin{pmatrix} -\frac13 \\ \frac23 \\ \frac53 \end{pmatrix}", True),
+        (
+            r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
+            r"\begin{bmatrix} 1 & 2 \\ 3 & 4 \end{bmatrix}",
+            True,
+        ),
+        (
+            r"\begin{pmatrix} 1 & 2 \\ 3 & 4 \end{pmatrix}",
+            r"\begin{pmatrix} 1 & 3 \\ 2 & 4 \end{pmatrix}",
+            False,
+        ),
+        (
+            r"\begin{pmatrix} -1/3 \\ 2/3 \\ 5/3 \end{pmatrix}",
+            r"\begin{pmatrix} -\frac13 \\ \frac23 \\ \frac53 \end{pmatrix}",
+            True,
+        ),
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 1 & 2 \end{pmatrix}", False),
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"\begin{pmatrix} 2 \\ 4 \end{pmatrix}", False),
         (r"\begin{pmatrix} 1 \\ 2 \end{pmatrix}", "(1, 2)", True),

@@ -64,9 +64,18 @@ def test_bases(pred, gold, expected):
 
 @pytest.mark.parametrize(
     "pred",
-    [r"$\frac{1}{2}$", r"\(\frac12\)", r"\[0.5\]", r"\boxed{\frac{1}{2}}", r"\fbox{1/2}",
-     r"\displaystyle \frac{1}{2}", r"\left(\frac{1}{2}\right)", "{{1/2}}", r"\mathbf{0.5}",
-     "0.5."],
+    [
+        r"$\frac{1}{2}$",
+        r"\(\frac12\)",
+        r"\[0.5\]",
+        r"\boxed{\frac{1}{2}}",
+        r"\fbox{1/2}",
+        r"\displaystyle \frac{1}{2}",
+        r"\left(\frac{1}{2}\right)",
+        "{{1/2}}",
+        r"\mathbf{0.5}",
+        "0.5.",
+    ],
 )
 def test_wrappers_do_not_change_the_answer(pred):
     assert equivalent(pred, "1/2")

@@ -45,8 +45,9 @@ def test_pool_call_times_out_from_the_main_thread(pool):
 
 def test_pool_calls_time_out_from_worker_threads(pool):
     with ThreadPoolExecutor(max_workers=4) as executor:  # more callers than workers
-        futures = [executor.submit(_timed, pool.call, time.sleep, (30,), timeout=TIMEOUT)
-                   for _ in range(4)]
+        futures = [
+            executor.submit(_timed, pool.call, time.sleep, (30,), timeout=TIMEOUT) for _ in range(4)
+        ]
         results = [f.result() for f in futures]
     assert {r.status for r, _ in results} == {"timeout"}
     assert max(seconds for _, seconds in results) <= TIMEOUT + SLACK
@@ -97,8 +98,9 @@ def test_slow_verification_is_a_timeout_verdict_from_the_main_thread():
 
 def test_slow_verification_is_a_timeout_verdict_from_a_thread_pool():
     with ThreadPoolExecutor(max_workers=3) as executor:
-        futures = [executor.submit(_timed, verify, SLOW_PRED, SLOW_GOLD, timeout=TIMEOUT)
-                   for _ in range(3)]
+        futures = [
+            executor.submit(_timed, verify, SLOW_PRED, SLOW_GOLD, timeout=TIMEOUT) for _ in range(3)
+        ]
         results = [f.result() for f in futures]
     assert {v.reason for v, _ in results} == {"timeout"}
     assert max(seconds for _, seconds in results) <= TIMEOUT + SLACK
@@ -132,8 +134,9 @@ def _verify_in_child(args):
 def test_verification_works_inside_daemonic_child_processes():
     ctx = multiprocessing.get_context("spawn")
     with ctx.Pool(1) as child_pool:  # pool workers are daemonic: they cannot use multiprocessing
-        reasons = child_pool.map(_verify_in_child, [(r"\boxed{(x+1)^2}", "x^2+2x+1"),
-                                                     (r"\boxed{(x+1)^2}", "x^2+1")])
+        reasons = child_pool.map(
+            _verify_in_child, [(r"\boxed{(x+1)^2}", "x^2+2x+1"), (r"\boxed{(x+1)^2}", "x^2+1")]
+        )
     assert reasons == ["ok", "wrong_answer"]
 
 
@@ -182,8 +185,12 @@ def test_workers_exit_when_their_parent_dies():
     from pathlib import Path
 
     root = str(Path(__file__).resolve().parents[2])
-    parent = subprocess.Popen([sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE,
-                              text=True, env={**os.environ, "PYTHONPATH": root})
+    parent = subprocess.Popen(
+        [sys.executable, "-c", _ORPHAN_SCRIPT],
+        stdout=subprocess.PIPE,
+        text=True,
+        env={**os.environ, "PYTHONPATH": root},
+    )
     worker_pid = int(parent.stdout.readline())
     time.sleep(0.3)  # the worker is now busy sleeping
     parent.kill()

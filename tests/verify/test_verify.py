@@ -38,8 +38,13 @@ def test_the_package_exports_the_verifier():
         ("so 9 * 2 = 18\nA: 18", "18", True, "18", "ok"),
         ("The answer is 18 dollars.", "18", True, "18 dollars", "ok"),
         ("**Answer: 42**", "42", True, "Answer: 42", "ok"),  # a label is not the answer
-        ("The final answer is: the volume of $ABCD$ is 120. I hope it is correct.", "120", True,
-         "the volume of $ABCD$ is 120", "ok"),  # a sentence whose end is the answer
+        (
+            "The final answer is: the volume of $ABCD$ is 120. I hope it is correct.",
+            "120",
+            True,
+            "the volume of $ABCD$ is 120",
+            "ok",
+        ),  # a sentence whose end is the answer
         (r"\boxed{x+}", "1", False, "x+", "parse_error"),
     ],
 )
@@ -64,8 +69,13 @@ def test_gold_may_be_a_worked_solution_and_completion_a_chat():
 
 
 def test_verify_batch_matches_verify_and_deduplicates():
-    pairs = [(r"\boxed{2}", "2"), (r"\boxed{3}", "2"), (r"\boxed{2}", "2"),
-             (r"\boxed{(x+1)^2}", "x^2+2x+1"), ("A: 7", "7")]
+    pairs = [
+        (r"\boxed{2}", "2"),
+        (r"\boxed{3}", "2"),
+        (r"\boxed{2}", "2"),
+        (r"\boxed{(x+1)^2}", "x^2+2x+1"),
+        ("A: 7", "7"),
+    ]
     verdicts = verify_batch(pairs)
     assert verdicts == [verify(c, g) for c, g in pairs]
     assert [v.correct for v in verdicts] == [True, False, True, True, True]
@@ -100,13 +110,18 @@ def test_boxed_accuracy_uses_the_verifier():
     reward = BoxedAccuracy()
     scores = reward(
         prompts=["p"] * 4,
-        completions=[r"\boxed{\frac{1}{2}}", r"\boxed{1} or \boxed{2}", r"\boxed{x^2+2x+1}",
-                     "no box"],
+        completions=[
+            r"\boxed{\frac{1}{2}}",
+            r"\boxed{1} or \boxed{2}",
+            r"\boxed{x^2+2x+1}",
+            "no box",
+        ],
         answer=["0.5", "1", "(x+1)^2", "3"],
     )
     assert scores == [1.0, 0.0, 1.0, 0.0]
-    reasons = [r.reason for r in reward.score(completions=[r"\boxed{1} or \boxed{2}"],
-                                              answer=["1"])]
+    reasons = [
+        r.reason for r in reward.score(completions=[r"\boxed{1} or \boxed{2}"], answer=["1"])
+    ]
     assert reasons == ["multiple_answers"]
     assert "multiple_answers" in reward.reasons
 
