@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
 from rewardkit.verify.options import VerifyOptions
-from rewardkit.verify.parser import PM, AnswerList
+from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
 
 __all__ = ["NeedsSymbolic", "values_equal"]
 
@@ -41,6 +41,8 @@ def values_equal(a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: 
     Collections (several answers, sets) are order-free and every element must match;
     tuples, matrices and intervals are compared in order.
     """
+    if symbolic:  # in a worker, under its deadline and memory limit
+        a, b = evaluate_roundings(a), evaluate_roundings(b)
     return _Comparer(options, symbolic).equal(_expand_pm(a), _expand_pm(b))
 
 
