@@ -1051,7 +1051,7 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
     if exponent.is_Integer and base.is_Rational:
         if base not in (0, 1, -1) and abs(int(exponent)) * _bits(base) > MAX_BITS:
             raise MathParseError("power too large", reason="too_large")
-        if base == 0 and exponent.is_negative:
+        if base == 0 and exponent < 0:
             raise MathParseError("division by zero")
     elif exponent.is_Integer and (abs(int(exponent)) > MAX_EXPONENT
                                   or abs(int(exponent)) * _max_bits(base) > MAX_BITS):
@@ -1059,7 +1059,8 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
         raise MathParseError("exponent too large", reason="too_large")
     elif exponent.is_Rational and not exponent.is_Integer and (
             exponent.q > MAX_EXPONENT
-            or base.is_Rational and _bits(base) * abs(exponent) > MAX_BITS):
+            or base.is_Rational and _bits(base) * abs(exponent) > MAX_BITS
+            or not base.is_Rational and abs(exponent) * max(_max_bits(base), 1) > MAX_BITS):
         raise MathParseError("root too deep or power too large", reason="too_large")
     elif (not exponent.is_Rational and _max_bits(exponent) > MAX_ROOT_BITS
           or exponent.is_Float and base.is_number and abs(exponent) > 1e6):
@@ -1092,7 +1093,8 @@ def _root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
     _check_scalar(radicand, index)
     if index == 0:
         raise MathParseError("root of index zero")
-    if index.is_Integer and index % 2 == 1 and radicand.is_Number and radicand.is_negative:
+    # compare the value directly: sympy's assumption system may test a big number for primality
+    if index.is_Integer and index % 2 == 1 and radicand.is_Rational and radicand < 0:
         return _negate(_power(_negate(radicand), 1 / index))
     return _power(radicand, 1 / index)
 
@@ -1127,7 +1129,7 @@ def _binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
 
 def _interval(a: sp.Basic, b: sp.Basic, left_open: bool, right_open: bool) -> sp.Basic:
     _check_scalar(a, b)
-    if a.is_extended_real is False or b.is_extended_real is False:
+    if any(not v.is_Rational and v.is_extended_real is False for v in (a, b)):
         raise MathParseError("interval with a non-real end")
     return sp.Interval(a, b, left_open, right_open)
 
