@@ -21,7 +21,7 @@ import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
 from rewardkit.verify.options import VerifyOptions
-from rewardkit.verify.parser import PM, AnswerList
+from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
 
 __all__ = ["NeedsSymbolic", "values_equal"]
 
@@ -41,6 +41,8 @@ def values_equal(a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: 
     Collections (several answers, sets) are order-free and every element must match;
     tuples, matrices and intervals are compared in order.
     """
+    if symbolic:  # in a worker, under its deadline and memory limit
+        a, b = evaluate_roundings(a), evaluate_roundings(b)
     return _Comparer(options, symbolic).equal(_expand_pm(a), _expand_pm(b))
 
 
@@ -283,8 +285,16 @@ def _defined_value(eq: sp.Equality) -> sp.Basic | None:
     return None
 
 
+def _not_real(value: sp.Basic) -> bool:
+    """Known not to be a real number (plain numbers are answered without sympy's
+    assumption system, which may test a big integer for primality)."""
+    if value.is_Number:
+        return not (value.is_Rational or value.is_Float or value in (sp.oo, -sp.oo))
+    return value.is_extended_real is False
+
+
 def _open_interval(t: sp.Basic) -> sp.Basic:
-    if isinstance(t, sp.Tuple) and len(t) == 2 and all(x.is_extended_real is not False
+    if isinstance(t, sp.Tuple) and len(t) == 2 and all(not _not_real(x)
                                                        for x in t.args):
         try:
             return sp.Interval.open(t.args[0], t.args[1])
@@ -324,7 +334,7 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     if isinstance(value, sp.Ne):  # x \ne 3: everything but 3
         if _is_variable(rhs):
             lhs, rhs = rhs, lhs
-        if not _is_variable(lhs) or rhs.free_symbols or rhs.is_extended_real is False:
+        if not _is_variable(lhs) or rhs.free_symbols or _not_real(rhs):
             return None
         return sp.Union(sp.Interval.open(-sp.oo, rhs), sp.Interval.open(rhs, sp.oo))
     cls = type(value)
@@ -332,7 +342,7 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
         lhs, rhs = rhs, lhs
         cls = {sp.StrictLessThan: sp.StrictGreaterThan, sp.StrictGreaterThan: sp.StrictLessThan,
                sp.LessThan: sp.GreaterThan, sp.GreaterThan: sp.LessThan}[cls]
-    if not _is_variable(lhs) or rhs.free_symbols or rhs.is_extended_real is False:
+    if not _is_variable(lhs) or rhs.free_symbols or _not_real(rhs):
         return None
     if cls is sp.StrictLessThan:
         return sp.Interval.open(-sp.oo, rhs)

@@ -27,7 +27,8 @@ from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.errors import MathParseError
 from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
 
-__all__ = ["PM", "AnswerList", "Parsed", "parse_expression", "parse_math"]
+__all__ = ["PM", "AnswerList", "Ceiling", "Floor", "Parsed", "evaluate_roundings",
+           "parse_expression", "parse_math"]
 
 MAX_RECURSION = 120  # nested sub-expressions the parser descends into
 MAX_EXPONENT = 10_000  # largest integer exponent of a non-numeric base
@@ -570,7 +571,7 @@ class _Parser:
             want = "rfloor" if name == "lfloor" else "rceil"
             if close.kind != "cmd" or close.value != want:
                 raise self.fail(close)
-            return _apply(sp.floor if name == "lfloor" else sp.ceiling, inner)
+            return _rounding(sp.floor if name == "lfloor" else sp.ceiling, inner)
         if name in ("pm", "mp"):
             return PM * self.expr(_BP_MUL)
         if name == "lim":
@@ -956,16 +957,45 @@ def _apply(func: type[sp.Function], *args: sp.Basic) -> sp.Basic:
     _check_scalar(*args)
     if any(_max_bits(arg) > MAX_ROOT_BITS for arg in args) and func not in _CHEAP_ON_BIG:
         raise MathParseError("function of a number too large", reason="too_large")
-    if func in _SIGN_FUNCTIONS and not args[0].is_Number:
-        return func(*args, evaluate=False)
+    if func is sp.Abs and not args[0].is_Number:
+        return sp.Abs(*args, evaluate=False)
     return _check_size(func(*args))
+
+
+class Floor(sp.Function):
+    """``\\lfloor x \\rfloor`` kept unevaluated: sympy's floor of a transcendental number
+    can simplify its way into astronomically large powers. A worker evaluates it."""
+
+    nargs = 1
+
+
+class Ceiling(sp.Function):
+    """``\\lceil x \\rceil`` kept unevaluated (see :class:`Floor`)."""
+
+    nargs = 1
+
+
+def _rounding(func: type[sp.Function], arg: sp.Basic) -> sp.Basic:
+    """Floor or ceiling: computed at once for plain numbers, kept for a worker otherwise."""
+    _check_scalar(arg)
+    if arg.is_Rational or arg.is_Float:
+        return func(arg)
+    if _max_bits(arg) > MAX_ROOT_BITS:
+        raise MathParseError("floor of a number too large", reason="too_large")
+    return (Floor if func is sp.floor else Ceiling)(arg)
+
+
+def evaluate_roundings(value: sp.Basic) -> sp.Basic:
+    """:class:`Floor` and :class:`Ceiling` as sympy's own (slow on some inputs: workers only)."""
+    if isinstance(value, sp.Basic) and value.has(Floor, Ceiling):
+        return value.replace(Floor, sp.floor).replace(Ceiling, sp.ceiling)
+    return value
 
 
 def _max_bits(value: sp.Basic) -> int:
     return max((_bits(n) for n in value.atoms(sp.Rational)), default=0)
 
 
-_SIGN_FUNCTIONS = (sp.Abs, sp.floor, sp.ceiling)
 _CHEAP_ON_BIG = (sp.Abs,)
 
 
@@ -1018,22 +1048,22 @@ def _divide(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
     """``base ** exponent`` after checking the result stays small."""
     _check_scalar(base, exponent)
-    if exponent.is_Integer and base.is_number and not base.is_Float:
-        e = abs(int(exponent))
-        if base.is_Rational:
-            if base in (0, 1, -1):
-                pass
-            elif e * max(base.p.bit_length(), base.q.bit_length()) > MAX_BITS:
-                raise MathParseError("power too large", reason="too_large")
-        elif e > MAX_EXPONENT:
-            raise MathParseError("exponent too large", reason="too_large")
-        if base == 0 and exponent.is_negative:
+    if exponent.is_Integer and base.is_Rational:
+        if base not in (0, 1, -1) and abs(int(exponent)) * _bits(base) > MAX_BITS:
+            raise MathParseError("power too large", reason="too_large")
+        if base == 0 and exponent < 0:
             raise MathParseError("division by zero")
-    elif exponent.is_Integer and abs(int(exponent)) > MAX_EXPONENT and not base.is_Float:
+    elif exponent.is_Integer and (abs(int(exponent)) > MAX_EXPONENT
+                                  or abs(int(exponent)) * _max_bits(base) > MAX_BITS):
+        # sympy distributes a power over the numbers in its base: (x/N)^k holds N^k
         raise MathParseError("exponent too large", reason="too_large")
-    elif exponent.is_Rational and not exponent.is_Integer and exponent.q > MAX_EXPONENT:
-        raise MathParseError("root too deep", reason="too_large")
-    elif exponent.is_Float and base.is_number and abs(exponent) > 1e6:
+    elif exponent.is_Rational and not exponent.is_Integer and (
+            exponent.q > MAX_EXPONENT
+            or base.is_Rational and _bits(base) * abs(exponent) > MAX_BITS
+            or not base.is_Rational and abs(exponent) * max(_max_bits(base), 1) > MAX_BITS):
+        raise MathParseError("root too deep or power too large", reason="too_large")
+    elif (not exponent.is_Rational and _max_bits(exponent) > MAX_ROOT_BITS
+          or exponent.is_Float and base.is_number and abs(exponent) > 1e6):
         raise MathParseError("exponent too large", reason="too_large")
     elif exponent.is_number and not exponent.is_Rational and exponent.is_real:
         bound = exponent.evalf(15)
@@ -1063,8 +1093,8 @@ def _root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
     _check_scalar(radicand, index)
     if index == 0:
         raise MathParseError("root of index zero")
-    if (index.is_Integer and index % 2 == 1 and radicand.is_number
-            and radicand.is_extended_negative):
+    # compare the value directly: sympy's assumption system may test a big number for primality
+    if index.is_Integer and index % 2 == 1 and radicand.is_Rational and radicand < 0:
         return _negate(_power(_negate(radicand), 1 / index))
     return _power(radicand, 1 / index)
 
@@ -1099,7 +1129,7 @@ def _binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
 
 def _interval(a: sp.Basic, b: sp.Basic, left_open: bool, right_open: bool) -> sp.Basic:
     _check_scalar(a, b)
-    if a.is_extended_real is False or b.is_extended_real is False:
+    if any(not v.is_Rational and v.is_extended_real is False for v in (a, b)):
         raise MathParseError("interval with a non-real end")
     return sp.Interval(a, b, left_open, right_open)
 

@@ -72,6 +72,11 @@ def test_parse_math_builds_sympy_objects():
         (r"\sqrt{2^{19999}+1}", "too_large"),  # sympy would try to factor it
         (r"\sqrt{2^{999}+1}\sqrt{2^{999}+3}", "too_large"),  # ... or the product of roots
         (r"\sin(10^{50000})", "too_large"),  # its sign needs 50,000 digits of pi
+        (r"\lfloor (1000)^{\frac{9^{9}}{7}} \rfloor", "too_large"),  # found by fuzzing parse_math
+        (r"(\sqrt{7})^{(2004!)^{i}}", "too_large"),
+        (r"\lfloor (\frac{\log 3}{2004!+3})^{1000} \rfloor", "too_large"),
+        (r"((1000)^{0.5})^{2004!}", "too_large"),
+        (r"(\sqrt{2^{999}})^{\frac{2^{999}}{1000}}", "too_large"),
         (r"\lceil \pi \cdot 10^{50000} \rceil", "too_large"),
         (r"e^{e^{e^{e}}}", "too_large"),
         ("1/0", "syntax"),
@@ -154,3 +159,13 @@ def test_answers_sympy_would_chew_on_return_within_the_timeout(pred):
     outcome = check(pred, "5, 6", VerifyOptions(timeout=1.0))
     assert not outcome.correct
     assert time.perf_counter() - start <= 1.5
+
+
+def test_signs_of_big_numbers_are_read_without_primality_tests():
+    # sympy's assumption system answers "is it negative?" about a big integer by deducing
+    # every fact, primality included: seconds for a 19,000-bit number
+    start = time.perf_counter()
+    with pytest.raises(MathParseError):
+        parse_math(r"\sqrt[7]{2004!+1}")
+    assert check(r"x > 2004!+1", r"(2004!+1, \infty)").correct
+    assert time.perf_counter() - start < 1.0
