@@ -34,8 +34,9 @@ class NeedsSymbolic(Exception):
     """The fast comparison met expressions only the symbolic comparison can decide."""
 
 
-def values_equal(a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: bool = False
-                 ) -> bool:
+def values_equal(
+    a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: bool = False
+) -> bool:
     """Whether parsed answer ``a`` (predicted) equals ``b`` (gold).
 
     Collections (several answers, sets) are order-free and every element must match;
@@ -88,20 +89,26 @@ class _Comparer:
         if a_set is not None or b_set is not None:
             a, b = _open_interval(a), _open_interval(b)
         if (a_set is not None or b_set is not None) and (
-                isinstance(a, sp.Set) or isinstance(b, sp.Set) or a_set is not None
-                and b_set is not None):
-            if a_set is not None and b_set is not None and not (
-                    isinstance(a, sp.Rel) and isinstance(b, sp.Rel)):
+            isinstance(a, sp.Set)
+            or isinstance(b, sp.Set)
+            or a_set is not None
+            and b_set is not None
+        ):
+            if (
+                a_set is not None
+                and b_set is not None
+                and not (isinstance(a, sp.Rel) and isinstance(b, sp.Rel))
+            ):
                 return self.sets_equal(a_set, b_set)
             if a_set is not None and isinstance(b, sp.Set):
                 return self.sets_equal(a_set, b)
             if b_set is not None and isinstance(a, sp.Set):
                 return self.sets_equal(a, b_set)
         if isinstance(a, sp.Equality) and not isinstance(b, sp.Equality):
-            value = _defined_value(a)
+            value = _defined_value(a, self.equal)
             return value is not None and self.equal(value, b)
         if isinstance(b, sp.Equality) and not isinstance(a, sp.Equality):
-            value = _defined_value(b)
+            value = _defined_value(b, self.equal)
             return value is not None and self.equal(a, value)
         if _is_collection(a) or _is_collection(b):
             return self.collections_equal(a, b)
@@ -125,12 +132,14 @@ class _Comparer:
             return self.unordered_equal(list(a.args), list(b.args))
         single, many = (b, a) if _is_collection(a) else (a, b)
         if isinstance(many, sp.FiniteSet) and len(many.args) == 1:
-            return self.equal(many.args[0], single) if many is a else self.equal(single,
-                                                                                  many.args[0])
+            return (
+                self.equal(many.args[0], single) if many is a else self.equal(single, many.args[0])
+            )
         if isinstance(many, AnswerList) and isinstance(single, (sp.Tuple, sp.MatrixBase)):
             items = list(single) if isinstance(single, sp.MatrixBase) else list(single.args)
             return len(items) == len(many.args) and all(
-                self.equal(x, y) for x, y in zip(many.args, items))
+                self.equal(x, y) for x, y in zip(many.args, items)
+            )
         return False
 
     def unordered_equal(self, xs: list[sp.Basic], ys: list[sp.Basic]) -> bool:
@@ -179,8 +188,12 @@ class _Comparer:
         if a == b:
             return True
         if isinstance(a, sp.Interval) and isinstance(b, sp.Interval):
-            return (a.left_open == b.left_open and a.right_open == b.right_open
-                    and self.equal(a.start, b.start) and self.equal(a.end, b.end))
+            return (
+                a.left_open == b.left_open
+                and a.right_open == b.right_open
+                and self.equal(a.start, b.start)
+                and self.equal(a.end, b.end)
+            )
         if isinstance(a, sp.FiniteSet) and isinstance(b, sp.FiniteSet):
             return self.unordered_equal(list(a.args), list(b.args))
         if isinstance(a, sp.Union) and isinstance(b, sp.Union):
@@ -269,19 +282,20 @@ def _is_variable(v: sp.Basic) -> bool:
     if isinstance(v, sp.Tuple):
         return len(v) > 0 and all(_is_variable(x) for x in v.args)
     return isinstance(v, sp.Symbol) or (
-        isinstance(v, sp.Function) and len(v.args) == 1 and isinstance(v.args[0], sp.Symbol))
+        isinstance(v, sp.Function) and len(v.args) == 1 and isinstance(v.args[0], sp.Symbol)
+    )
 
 
-def _defined_value(eq: sp.Equality) -> sp.Basic | None:
+def _defined_value(eq: sp.Equality, equal) -> sp.Basic | None:
     """The value an equation gives: ``x = 3`` and ``3 = x`` give 3; a worked ``2+3 = 5``
-    (no variables on the left) gives its right side."""
+    (no variables) gives its right side only when it holds, so ``3 = 4`` gives nothing."""
     lhs, rhs = eq.args
     if _is_variable(lhs):
         return rhs
     if _is_variable(rhs):
         return lhs
     if not lhs.free_symbols and not rhs.free_symbols:
-        return rhs
+        return rhs if equal(lhs, rhs) else None
     return None
 
 
@@ -294,8 +308,7 @@ def _not_real(value: sp.Basic) -> bool:
 
 
 def _open_interval(t: sp.Basic) -> sp.Basic:
-    if isinstance(t, sp.Tuple) and len(t) == 2 and all(not _not_real(x)
-                                                       for x in t.args):
+    if isinstance(t, sp.Tuple) and len(t) == 2 and all(not _not_real(x) for x in t.args):
         try:
             return sp.Interval.open(t.args[0], t.args[1])
         except (TypeError, ValueError):
@@ -303,8 +316,12 @@ def _open_interval(t: sp.Basic) -> sp.Basic:
     return t
 
 
-_FLIP = {sp.StrictLessThan: (">", True), sp.StrictGreaterThan: (">", False),
-         sp.LessThan: (">=", True), sp.GreaterThan: (">=", False)}
+_FLIP = {
+    sp.StrictLessThan: (">", True),
+    sp.StrictGreaterThan: (">", False),
+    sp.LessThan: (">=", True),
+    sp.GreaterThan: (">=", False),
+}
 
 
 def _normal_inequality(rel: sp.Basic) -> tuple[sp.Expr, str] | None:
@@ -320,9 +337,13 @@ def _normal_inequality(rel: sp.Basic) -> tuple[sp.Expr, str] | None:
 
 def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     """The set of one variable described by inequalities (``1 < x < 2`` is (1, 2))."""
-    if isinstance(value, AnswerList) and value.args and all(
-            isinstance(v, (sp.Rel, sp.And)) and not isinstance(v, sp.Equality)
-            for v in value.args):
+    if (
+        isinstance(value, AnswerList)
+        and value.args
+        and all(
+            isinstance(v, (sp.Rel, sp.And)) and not isinstance(v, sp.Equality) for v in value.args
+        )
+    ):
         parts = [_as_solution_set(v) for v in value.args]
         return None if any(p is None for p in parts) else sp.Union(*parts)
     if isinstance(value, sp.And):
@@ -340,8 +361,12 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     cls = type(value)
     if _is_variable(rhs) and not _is_variable(lhs):
         lhs, rhs = rhs, lhs
-        cls = {sp.StrictLessThan: sp.StrictGreaterThan, sp.StrictGreaterThan: sp.StrictLessThan,
-               sp.LessThan: sp.GreaterThan, sp.GreaterThan: sp.LessThan}[cls]
+        cls = {
+            sp.StrictLessThan: sp.StrictGreaterThan,
+            sp.StrictGreaterThan: sp.StrictLessThan,
+            sp.LessThan: sp.GreaterThan,
+            sp.GreaterThan: sp.LessThan,
+        }[cls]
     if not _is_variable(lhs) or rhs.free_symbols or _not_real(rhs):
         return None
     if cls is sp.StrictLessThan:
@@ -355,10 +380,14 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
 
 # Exact rational points: a polynomial or rational function evaluates to an exact number, so
 # no rounding can make x^100 look equal to x^100 + 1.
-_POSITIVE = tuple(sp.Rational(p, q) for p, q in ((7, 5), (11, 13), (17, 7), (5, 3), (19, 11),
-                                                 (13, 17), (23, 9), (3, 7)))
-_SIGNED = tuple(sp.Rational(p, q) for p, q in ((-7, 5), (11, 13), (-17, 7), (-5, 3), (19, 11),
-                                               (-13, 17), (-23, 9), (3, 7)))
+_POSITIVE = tuple(
+    sp.Rational(p, q)
+    for p, q in ((7, 5), (11, 13), (17, 7), (5, 3), (19, 11), (13, 17), (23, 9), (3, 7))
+)
+_SIGNED = tuple(
+    sp.Rational(p, q)
+    for p, q in ((-7, 5), (11, 13), (-17, 7), (-5, 3), (19, 11), (-13, 17), (-23, 9), (3, 7))
+)
 
 
 def _points(symbols: set[sp.Symbol], signed: bool = False) -> list[dict[sp.Symbol, sp.Rational]]:
@@ -385,8 +414,7 @@ def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | N
     return value
 
 
-def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 0.0
-                ) -> bool | None:
+def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 0.0) -> bool | None:
     """Whether two numbers are equal: exactly when ``rel_tol`` is ``None`` (the sign of
     their difference is evaluated to 20 significant digits, adaptively, so cancellation
     cannot hide it), else within the tolerances. ``None`` when it cannot be told."""
@@ -416,8 +444,10 @@ def _differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
     means "cannot tell here", never "equal"."""
     if a.has(sp.Float) or b.has(sp.Float):
         return False
-    point = {s: _POSITIVE[k % len(_POSITIVE)]
-             for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))}
+    point = {
+        s: _POSITIVE[k % len(_POSITIVE)]
+        for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))
+    }
     va, vb = _gaussian(a.xreplace(point)), _gaussian(b.xreplace(point))
     return va is not None and vb is not None and va != vb
 
@@ -428,7 +458,12 @@ def _gaussian(value: sp.Basic) -> tuple[sp.Rational, sp.Rational] | None:
         return value, sp.S.Zero
     if value is sp.I:
         return sp.S.Zero, sp.S.One
-    if value.is_Mul and len(value.args) == 2 and value.args[1] is sp.I and value.args[0].is_Rational:
+    if (
+        value.is_Mul
+        and len(value.args) == 2
+        and value.args[1] is sp.I
+        and value.args[0].is_Rational
+    ):
         return sp.S.Zero, value.args[0]
     if value.is_Add and len(value.args) == 2:
         parts = [_gaussian(arg) for arg in value.args]

@@ -23,6 +23,8 @@ from rewardkit.verify import equivalent
         ("(x, y) = (1, 2)", "(1,2)", True),
         ("3 = x", "3", True),
         ("2+3=5", "5", True),  # a worked equality without variables gives its result
+        ("3 = 4", "4", False),  # ... only when it holds: a false one is no answer
+        ("4", "7 = 4", False),
         ("2+3=5", "6", False),
         ("x^2+y^2=25", "25", False),
         (r"x \approx 3.14", "3.14", True),
