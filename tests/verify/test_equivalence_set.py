@@ -55,15 +55,6 @@ SETS = {
     "holdout3": HOLDOUT3,
 }
 
-# Held-out pairs the verifier gets wrong, reported as verifier bugs (labels re-checked by hand).
-# Non-strict xfail: once fixed they simply pass; then delete the entry.
-KNOWN_VERIFIER_MISSES = {
-    ("\\sum_{k=1}^{10} k", "55"): "sums are not evaluated",
-    ("\\text{lcm}(4,6)", "12"): "lcm written as \\text{lcm} is not read as the function",
-    ("\\{x \\mid x > 3\\}", "(3, \\infty)"): "set-builder notation is not read as a set",
-    ("\\{x : x \\le 0\\}", "(-\\infty, 0]"): "set-builder notation is not read as a set",
-}
-
 # The interim verifier on main is a normalised string match; the real one (branch `verify`)
 # adds `parse_math`. Until it is merged, the per-pair checks are expected to fall short.
 _REAL_VERIFIER = hasattr(verify_module, "parse_math")
@@ -108,9 +99,6 @@ def _cases() -> list:
                 marks.append(
                     pytest.mark.xfail(reason="interim string-match verifier", strict=False)
                 )
-            elif (row["pred"], row["gold"]) in KNOWN_VERIFIER_MISSES:
-                reason = KNOWN_VERIFIER_MISSES[row["pred"], row["gold"]]
-                marks.append(pytest.mark.xfail(reason=f"verifier bug: {reason}", strict=False))
             case_id = f"{name}-{row['category']}-{index}"
             cases.append(pytest.param(row, id=case_id, marks=marks))
     return cases
@@ -124,12 +112,6 @@ def test_pair(row):
         f"equivalent({row['pred']!r}, {row['gold']!r}) returned {got}, labelled "
         f"{row['equivalent']}" + (f" ({row['note']})" if row.get("note") else "")
     )
-
-
-def test_known_misses_are_pairs_of_the_held_out_sets():
-    held_out = {(row["pred"], row["gold"]) for name, rows in SETS.items() if name != "pairs"
-                for row in rows}  # fmt: skip
-    assert set(KNOWN_VERIFIER_MISSES) <= held_out
 
 
 def test_verifier_bench_runs_on_a_few_pairs(tmp_path, capsys, monkeypatch):
