@@ -106,9 +106,9 @@ class ToolRun:
 
     def summary(self, labels: list[bool]) -> dict:
         n = len(self.predictions)
-        correct = sum(p == y for p, y in zip(self.predictions, labels))
-        fp = sum(p and not y for p, y in zip(self.predictions, labels))
-        fn = sum(y and not p for p, y in zip(self.predictions, labels))
+        correct = sum(p == y for p, y in zip(self.predictions, labels, strict=True))
+        fp = sum(p and not y for p, y in zip(self.predictions, labels, strict=True))
+        fn = sum(y and not p for p, y in zip(self.predictions, labels, strict=True))
         ms = sorted(s * 1000 for s in self.seconds)
         return {
             "pairs": n,

@@ -23,12 +23,19 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--n-eval", type=int, default=200)
     parser.add_argument("--levels", default=",".join(map(str, LEVELS)))
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--teacher-error", type=float, default=0.0,
-                        help="share of worked solutions with a careless mistake")
+    parser.add_argument(
+        "--teacher-error",
+        type=float,
+        default=0.0,
+        help="share of worked solutions with a careless mistake",
+    )
     args = parser.parse_args(argv)
     train, test = train_eval_split(
-        args.n_train, args.n_eval, seed=args.seed,
-        levels=[int(x) for x in args.levels.split(",")], teacher_error=args.teacher_error,
+        args.n_train,
+        args.n_eval,
+        seed=args.seed,
+        levels=[int(x) for x in args.levels.split(",")],
+        teacher_error=args.teacher_error,
     )
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)

@@ -30,8 +30,10 @@ class DataArguments:
 
     dataset_name: str = field(
         default="synthetic",
-        metadata={"help": "'synthetic', or a hub dataset such as 'openai/gsm8k' or "
-                  "'HuggingFaceH4/MATH-500' (ignored when data_file is set)."},
+        metadata={
+            "help": "'synthetic', or a hub dataset such as 'openai/gsm8k' or "
+            "'HuggingFaceH4/MATH-500' (ignored when data_file is set)."
+        },
     )
     dataset_config: str | None = field(default=None, metadata={"help": "hub dataset config"})
     dataset_split: str = field(default="train", metadata={"help": "hub dataset split"})
@@ -39,8 +41,11 @@ class DataArguments:
         default=None, metadata={"help": "local JSONL/JSON/Parquet file of GSM8K or MATH rows"}
     )
     eval_data_file: str | None = field(
-        default=None, metadata={"help": "held-out file for evaluation (default: held out from "
-                                "the synthetic generator, or the training source)"}
+        default=None,
+        metadata={
+            "help": "held-out file for evaluation (default: held out from "
+            "the synthetic generator, or the training source)"
+        },
     )
     max_samples: int | None = field(default=None, metadata={"help": "keep the first N rows"})
     n_train: int = field(default=4000, metadata={"help": "synthetic training problems"})
@@ -48,13 +53,18 @@ class DataArguments:
     levels: str = field(default="1,2,3,4,5", metadata={"help": "synthetic difficulty levels"})
     teacher_error: float = field(
         default=0.0,
-        metadata={"help": "synthetic: share of worked solutions by a careless teacher who "
-                  "reads a loss as a gain (for SFT data; gold answers stay right)"},
+        metadata={
+            "help": "synthetic: share of worked solutions by a careless teacher who "
+            "reads a loss as a gain (for SFT data; gold answers stay right)"
+        },
     )
     synthetic_seed: int = field(default=0, metadata={"help": "seed of the synthetic generator"})
     system_prompt: str | None = field(
-        default=None, metadata={"help": "system message before each problem (default: none; "
-                                "the real-model configs set common.SYSTEM_PROMPT)"}
+        default=None,
+        metadata={
+            "help": "system message before each problem (default: none; "
+            "the real-model configs set common.SYSTEM_PROMPT)"
+        },
     )
 
 
@@ -81,17 +91,26 @@ def normalise_row(row: dict[str, Any]) -> dict[str, Any]:
         if isinstance(level, str):  # MATH writes "Level 3"
             digits = re.findall(r"\d+", level)
             level = int(digits[0]) if digits else 0
-        return {"problem": row["problem"], "answer": str(answer), "solution": solution,
-                "subject": row.get("subject", row.get("type", "unknown")), "level": level}
+        return {
+            "problem": row["problem"],
+            "answer": str(answer),
+            "solution": solution,
+            "subject": row.get("subject", row.get("type", "unknown")),
+            "level": level,
+        }
     if "question" in row and "answer" in row:  # GSM8K
         reasoning, sep, answer = row["answer"].rpartition("####")
         if not sep:
             raise ValueError(f"GSM8K row has no '#### answer': {row['question']!r:.80}")
         answer = answer.strip().replace(",", "")
         reasoning = _GSM8K_CALC.sub("", reasoning).strip()
-        return {"problem": row["question"], "answer": answer,
-                "solution": f"<think>{reasoning}</think>\n\\boxed{{{answer}}}",
-                "subject": "gsm8k", "level": 0}
+        return {
+            "problem": row["question"],
+            "answer": answer,
+            "solution": f"<think>{reasoning}</think>\n\\boxed{{{answer}}}",
+            "subject": "gsm8k",
+            "level": 0,
+        }
     raise ValueError(
         f"unknown row format with keys {sorted(row)}: expected GSM8K (question, answer) "
         "or MATH (problem, solution[, answer])"
@@ -132,7 +151,10 @@ def load_math_rows(args: DataArguments, *, held_out: bool = False) -> list[dict[
         return [normalise_row(r) for r in read_rows_file(args.eval_data_file)]
     if args.data_file is None and args.dataset_name == "synthetic":
         train, evaluation = train_eval_split(
-            args.n_train, args.n_eval, seed=args.synthetic_seed, levels=parse_levels(args.levels),
+            args.n_train,
+            args.n_eval,
+            seed=args.synthetic_seed,
+            levels=parse_levels(args.levels),
             teacher_error=args.teacher_error,
         )
         return evaluation if held_out else _cap(train, args.max_samples)
@@ -147,8 +169,10 @@ def load_math_rows(args: DataArguments, *, held_out: bool = False) -> list[dict[
     if args.eval_data_file:  # a separate held-out file: train on everything here
         return _cap(rows, args.max_samples)
     if len(rows) <= args.n_eval:
-        raise ValueError(f"{len(rows)} rows cannot spare n_eval={args.n_eval} held-out rows; "
-                         "set eval_data_file or a smaller n_eval")
+        raise ValueError(
+            f"{len(rows)} rows cannot spare n_eval={args.n_eval} held-out rows; "
+            "set eval_data_file or a smaller n_eval"
+        )
     split = len(rows) - args.n_eval
     return rows[split:] if held_out else _cap(rows[:split], args.max_samples)
 
@@ -167,20 +191,24 @@ def rl_dataset(rows: list[dict[str, Any]], system_prompt: str | None = None):
     """Rows -> a ``datasets.Dataset`` with ``prompt`` (chat) and the gold ``answer`` column."""
     from datasets import Dataset
 
-    return Dataset.from_dict({
-        "prompt": [chat_prompt(r["problem"], system_prompt) for r in rows],
-        "answer": [r["answer"] for r in rows],
-    })
+    return Dataset.from_dict(
+        {
+            "prompt": [chat_prompt(r["problem"], system_prompt) for r in rows],
+            "answer": [r["answer"] for r in rows],
+        }
+    )
 
 
 def sft_dataset(rows: list[dict[str, Any]], system_prompt: str | None = None):
     """Rows -> a prompt-completion ``datasets.Dataset`` of worked solutions."""
     from datasets import Dataset
 
-    return Dataset.from_dict({
-        "prompt": [chat_prompt(r["problem"], system_prompt) for r in rows],
-        "completion": [[{"role": "assistant", "content": r["solution"]}] for r in rows],
-    })
+    return Dataset.from_dict(
+        {
+            "prompt": [chat_prompt(r["problem"], system_prompt) for r in rows],
+            "completion": [[{"role": "assistant", "content": r["solution"]}] for r in rows],
+        }
+    )
 
 
 @dataclass
@@ -214,8 +242,12 @@ def resolve_model(
     corpus = [f"{r['problem']} {r['solution']}" for r in rows[:2000]]
     with PartialState(cpu=cpu).main_process_first():  # one process builds, the others reuse it
         build_tiny_model(
-            path, corpus=corpus, vocab_size=tiny.tiny_vocab_size,
-            hidden_size=tiny.tiny_hidden_size, num_layers=tiny.tiny_num_layers,
-            max_positions=512, seed=seed,
+            path,
+            corpus=corpus,
+            vocab_size=tiny.tiny_vocab_size,
+            hidden_size=tiny.tiny_hidden_size,
+            num_layers=tiny.tiny_num_layers,
+            max_positions=512,
+            seed=seed,
         )
     return str(path)

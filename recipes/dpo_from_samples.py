@@ -23,12 +23,16 @@ from sampling import SamplingArguments, sample_records, score_filter_export
 class DPOSampleArguments:
     """Where the samples come from."""
 
-    model_name_or_path: str = field(default="tiny", metadata={"help": "policy to sample from "
-                                                              "and train"})
-    problems: int | None = field(default=None, metadata={"help": "problems to sample "
-                                                         "(default: all)"})
-    filters: list[str] = field(default_factory=lambda: ["pass_rate"],
-                               metadata={"help": "rewardkit.filters chain before pairing"})
+    model_name_or_path: str = field(
+        default="tiny", metadata={"help": "policy to sample from and train"}
+    )
+    problems: int | None = field(
+        default=None, metadata={"help": "problems to sample (default: all)"}
+    )
+    filters: list[str] = field(
+        default_factory=lambda: ["pass_rate"],
+        metadata={"help": "rewardkit.filters chain before pairing"},
+    )
 
 
 def main(dpo_args, sampling_args, data_args, tiny_args, dpo_config) -> Any:
@@ -38,26 +42,35 @@ def main(dpo_args, sampling_args, data_args, tiny_args, dpo_config) -> Any:
     from trl import DPOTrainer
 
     rows = load_math_rows(data_args)[: dpo_args.problems]
-    model_path = resolve_model(dpo_args.model_name_or_path, dpo_config.output_dir, rows,
-                               tiny_args, seed=dpo_config.seed,
-                               cpu=dpo_config.use_cpu)
+    model_path = resolve_model(
+        dpo_args.model_name_or_path,
+        dpo_config.output_dir,
+        rows,
+        tiny_args,
+        seed=dpo_config.seed,
+        cpu=dpo_config.use_cpu,
+    )
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     records = sample_records(model, tokenizer, rows, sampling_args, data_args.system_prompt)
     pairs, stats = score_filter_export(records, sampling_args.reward, dpo_args.filters, "dpo")
     print(f"{len(pairs)} preference pairs from {len(records)} problems: {stats}")
     if not pairs:
-        raise RuntimeError("no problem had samples with different scores: no pairs to train on; "
-                           "sample more (num_samples) or at a higher temperature")
+        raise RuntimeError(
+            "no problem had samples with different scores: no pairs to train on; "
+            "sample more (num_samples) or at a higher temperature"
+        )
     out = Path(dpo_config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "pairs.jsonl").open("w") as f:
         for pair in pairs:
             f.write(json.dumps(pair) + "\n")
-    dataset = Dataset.from_list([{k: p[k] for k in ("prompt", "chosen", "rejected")}
-                                 for p in pairs])
-    trainer = DPOTrainer(model=model, args=dpo_config, train_dataset=dataset,
-                         processing_class=tokenizer)
+    dataset = Dataset.from_list(
+        [{k: p[k] for k in ("prompt", "chosen", "rejected")} for p in pairs]
+    )
+    trainer = DPOTrainer(
+        model=model, args=dpo_config, train_dataset=dataset, processing_class=tokenizer
+    )
     trainer.train()
     trainer.save_model(dpo_config.output_dir)
     tokenizer.save_pretrained(dpo_config.output_dir)
@@ -67,6 +80,7 @@ def main(dpo_args, sampling_args, data_args, tiny_args, dpo_config) -> Any:
 if __name__ == "__main__":
     from trl import DPOConfig, TrlParser
 
-    parser = TrlParser((DPOSampleArguments, SamplingArguments, DataArguments, TinyModelArguments,
-                        DPOConfig))
+    parser = TrlParser(
+        (DPOSampleArguments, SamplingArguments, DataArguments, TinyModelArguments, DPOConfig)
+    )
     main(*parser.parse_args_and_config())

@@ -31,8 +31,10 @@ class EvalArguments:
 
     model_name_or_path: str = field(metadata={"help": "a trained model directory or hub name"})
     output_dir: str = field(default="runs/eval", metadata={"help": "where metrics go"})
-    num_samples: int = field(default=0, metadata={"help": "sampled completions per problem "
-                                                  "for pass@k / maj@k (0: greedy only)"})
+    num_samples: int = field(
+        default=0,
+        metadata={"help": "sampled completions per problem for pass@k / maj@k (0: greedy only)"},
+    )
     k: str = field(default="1,4", metadata={"help": "k values for pass@k and maj@k"})
     temperature: float = 1.0
     max_new_tokens: int = 512
@@ -105,8 +107,9 @@ def summarize(rows: Sequence[dict[str, Any]], scores: Sequence[dict[str, Any]]) 
         groups[f"level={row.get('level', 0)}"].append(score)
     summary = {}
     for name, members in groups.items():
-        metrics = sorted({k for s in members for k, v in s.items() if isinstance(v, float)},
-                         key=_metric_order)
+        metrics = sorted(
+            {k for s in members for k, v in s.items() if isinstance(v, float)}, key=_metric_order
+        )
         summary[name] = {"n": len(members)} | {
             m: sum(s[m] for s in members) / len(members) for m in metrics
         }
@@ -122,8 +125,7 @@ def _metric_order(metric: str) -> tuple[str, int]:
 def markdown_table(summary: dict[str, dict[str, Any]]) -> str:
     """The summary as a markdown table, one row a group."""
     metrics = [k for k in summary["overall"] if k != "n"]
-    lines = ["| group | n | " + " | ".join(metrics) + " |",
-             "|---|---:|" + "---:|" * len(metrics)]
+    lines = ["| group | n | " + " | ".join(metrics) + " |", "|---|---:|" + "---:|" * len(metrics)]
     for name in ["overall"] + sorted(k for k in summary if k != "overall"):
         values = " | ".join(f"{summary[name].get(m, float('nan')):.3f}" for m in metrics)
         lines.append(f"| {name} | {summary[name]['n']} | {values} |")
@@ -147,27 +149,38 @@ def generate(
     from tqdm.auto import tqdm
 
     tokenizer.padding_side = "left"
-    texts = [tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False)
-             for p in prompts]
+    texts = [
+        tokenizer.apply_chat_template(p, add_generation_prompt=True, tokenize=False)
+        for p in prompts
+    ]
     drop = {t for t in (tokenizer.pad_token, tokenizer.eos_token) if t}
     was_training = model.training
     model.eval()
     outputs: list[list[str]] = []
     for start in tqdm(range(0, len(texts), batch_size), desc=desc, leave=False):
-        batch = tokenizer(texts[start:start + batch_size], return_tensors="pt", padding=True,
-                          add_special_tokens=False).to(model.device)
+        batch = tokenizer(
+            texts[start : start + batch_size],
+            return_tensors="pt",
+            padding=True,
+            add_special_tokens=False,
+        ).to(model.device)
         with torch.no_grad():
             generated = model.generate(
-                **batch, max_new_tokens=max_new_tokens, do_sample=do_sample,
-                temperature=temperature if do_sample else None, top_p=None, top_k=None,
+                **batch,
+                max_new_tokens=max_new_tokens,
+                do_sample=do_sample,
+                temperature=temperature if do_sample else None,
+                top_p=None,
+                top_k=None,
                 num_return_sequences=num_return_sequences,
-                pad_token_id=tokenizer.pad_token_id, eos_token_id=tokenizer.eos_token_id,
+                pad_token_id=tokenizer.pad_token_id,
+                eos_token_id=tokenizer.eos_token_id,
             )
-        decoded = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1]:])
+        decoded = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :])
         for token in drop:
             decoded = [d.replace(token, "") for d in decoded]
         for i in range(0, len(decoded), num_return_sequences):
-            outputs.append(decoded[i:i + num_return_sequences])
+            outputs.append(decoded[i : i + num_return_sequences])
     model.train(was_training)
     return outputs
 
@@ -190,23 +203,44 @@ def evaluate_model(
     from transformers import set_seed
 
     prompts = [chat_prompt(r["problem"], system_prompt) for r in rows]
-    greedy = generate(model, tokenizer, prompts, max_new_tokens=max_new_tokens,
-                      batch_size=batch_size, desc="greedy")
+    greedy = generate(
+        model,
+        tokenizer,
+        prompts,
+        max_new_tokens=max_new_tokens,
+        batch_size=batch_size,
+        desc="greedy",
+    )
     sampled: list[list[str]] = [[] for _ in rows]
     if num_samples:
         set_seed(seed)
-        sampled = generate(model, tokenizer, prompts, num_return_sequences=num_samples,
-                           do_sample=True, temperature=temperature,
-                           max_new_tokens=max_new_tokens,
-                           batch_size=max(1, batch_size // num_samples), desc="sampling")
+        sampled = generate(
+            model,
+            tokenizer,
+            prompts,
+            num_return_sequences=num_samples,
+            do_sample=True,
+            temperature=temperature,
+            max_new_tokens=max_new_tokens,
+            batch_size=max(1, batch_size // num_samples),
+            desc="sampling",
+        )
     ks = [k for k in ks if k <= num_samples] if num_samples else []
     records, scores = [], []
     for row, g, s in zip(rows, greedy, sampled, strict=True):
         score = score_problem(g[0], s, row["answer"], ks, boxed_only)
         scores.append(score)
-        records.append({"problem": row["problem"], "gold": row["answer"],
-                        "subject": row.get("subject"), "level": row.get("level"),
-                        "greedy": g[0], "samples": s} | score)
+        records.append(
+            {
+                "problem": row["problem"],
+                "gold": row["answer"],
+                "subject": row.get("subject"),
+                "level": row.get("level"),
+                "greedy": g[0],
+                "samples": s,
+            }
+            | score
+        )
     return summarize(rows, scores), records
 
 
@@ -234,11 +268,17 @@ def main(eval_args: EvalArguments, data_args: DataArguments) -> dict[str, Any]:
     if torch.cuda.is_available():
         model = model.to("cuda")
     summary, records = evaluate_model(
-        model, tokenizer, rows,
+        model,
+        tokenizer,
+        rows,
         system_prompt=data_args.system_prompt,
-        num_samples=eval_args.num_samples, ks=[int(k) for k in eval_args.k.split(",")],
-        temperature=eval_args.temperature, max_new_tokens=eval_args.max_new_tokens,
-        batch_size=eval_args.batch_size, boxed_only=eval_args.boxed_only, seed=eval_args.seed,
+        num_samples=eval_args.num_samples,
+        ks=[int(k) for k in eval_args.k.split(",")],
+        temperature=eval_args.temperature,
+        max_new_tokens=eval_args.max_new_tokens,
+        batch_size=eval_args.batch_size,
+        boxed_only=eval_args.boxed_only,
+        seed=eval_args.seed,
     )
     out = write_results(eval_args.output_dir, summary, records)
     print(markdown_table(summary))

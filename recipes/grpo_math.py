@@ -35,8 +35,10 @@ class RLArguments:
     )
     reward_kwargs: str = field(
         default="{}",
-        metadata={"help": 'JSON: keyword arguments per reward name, e.g. '
-                  '\'{"boxed_accuracy": {"boxed_only": false}}\''},
+        metadata={
+            "help": "JSON: keyword arguments per reward name, e.g. "
+            '\'{"boxed_accuracy": {"boxed_only": false}}\''
+        },
     )
     algorithm: str = field(default="grpo", metadata={"help": "grpo or rloo"})
 
@@ -65,14 +67,20 @@ def objective_fields_set(config: Any) -> list[str]:
     from rewardkit.trl.trainer import TRL_LOSS_TYPES
 
     trl_fields = {f.name for f in dataclasses.fields(GRPOConfig)}
-    defaults = {f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
-                for f in dataclasses.fields(ObjectiveGRPOConfig) if f.name not in trl_fields}
+    defaults = {
+        f.name: f.default_factory() if f.default is dataclasses.MISSING else f.default
+        for f in dataclasses.fields(ObjectiveGRPOConfig)
+        if f.name not in trl_fields
+    }
     loss, aggregation = TRL_LOSS_TYPES.get(getattr(config, "loss_type", None), (None, None))
     if loss == "ppo_clip" and getattr(config, "importance_sampling_level", None) == "sequence":
         loss = "gspo"  # what ObjectiveGRPOConfig derives from TRL's settings
     defaults |= {"policy_loss": loss, "loss_aggregation": aggregation}
-    return [name for name, default in defaults.items()
-            if hasattr(config, name) and getattr(config, name) != default]
+    return [
+        name
+        for name, default in defaults.items()
+        if hasattr(config, name) and getattr(config, name) != default
+    ]
 
 
 def trainer_and_config(rl_args: RLArguments, grpo_config: Any) -> tuple[type, Any]:
@@ -90,13 +98,17 @@ def trainer_and_config(rl_args: RLArguments, grpo_config: Any) -> tuple[type, An
             return ObjectiveGRPOTrainer, grpo_config
         return GRPOTrainer, grpo_config
     if objective_options and rl_args.algorithm == "rloo":
-        raise ValueError(f"objective options {objective_options} apply to algorithm 'grpo' "
-                         "only; RLOO uses TRL's RLOOTrainer")
+        raise ValueError(
+            f"objective options {objective_options} apply to algorithm 'grpo' "
+            "only; RLOO uses TRL's RLOOTrainer"
+        )
     if rl_args.algorithm == "rloo":
         defaults = type(grpo_config)(output_dir=grpo_config.output_dir, use_cpu=True)
         changed = {  # the fields the user set, carried over to RLOO's own config
-            f.name: getattr(grpo_config, f.name) for f in dataclasses.fields(RLOOConfig)
-            if f.init and hasattr(grpo_config, f.name)
+            f.name: getattr(grpo_config, f.name)
+            for f in dataclasses.fields(RLOOConfig)
+            if f.init
+            and hasattr(grpo_config, f.name)
             and getattr(grpo_config, f.name) != getattr(defaults, f.name)
         }
         changed.pop("generation_batch_size", None)  # derived in __post_init__
@@ -112,9 +124,14 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
     rewards = build_rewards(rl_args)
     trainer_class, config = trainer_and_config(rl_args, grpo_config)
     rows = load_math_rows(data_args)
-    model_path = resolve_model(model_args.model_name_or_path, config.output_dir, rows,
-                               tiny_args, seed=config.seed,
-                               cpu=config.use_cpu)
+    model_path = resolve_model(
+        model_args.model_name_or_path,
+        config.output_dir,
+        rows,
+        tiny_args,
+        seed=config.seed,
+        cpu=config.use_cpu,
+    )
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     trainer = trainer_class(
         model=model_path,
@@ -129,11 +146,14 @@ def main(data_args, tiny_args, rl_args, model_args, grpo_config, callbacks=()) -
     trainer.save_model(config.output_dir)
     if trainer.accelerator.is_main_process:
         tokenizer.save_pretrained(config.output_dir)
-        info = {"algorithm": rl_args.algorithm, "trainer": trainer_class.__name__,
-                "num_processes": trainer.accelerator.num_processes,
-                "global_step": trainer.state.global_step,
-                "rewards": [r.__name__ for r in rewards],
-                "log_history": trainer.state.log_history}
+        info = {
+            "algorithm": rl_args.algorithm,
+            "trainer": trainer_class.__name__,
+            "num_processes": trainer.accelerator.num_processes,
+            "global_step": trainer.state.global_step,
+            "rewards": [r.__name__ for r in rewards],
+            "log_history": trainer.state.log_history,
+        }
         (Path(config.output_dir) / "run_info.json").write_text(json.dumps(info, indent=1))
     return trainer
 
@@ -143,6 +163,7 @@ if __name__ == "__main__":
 
     from rewardkit.trl import ObjectiveGRPOConfig  # GRPOConfig plus the objective options
 
-    parser = TrlParser((DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                        ObjectiveGRPOConfig))
+    parser = TrlParser(
+        (DataArguments, TinyModelArguments, RLArguments, ModelConfig, ObjectiveGRPOConfig)
+    )
     main(*parser.parse_args_and_config())

@@ -37,8 +37,9 @@ def plot_training(log_history: Sequence[dict[str, Any]], out_dir: str | Path) ->
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     written = []
-    plots = list(CURVES) + [("reward_components", "Reward components per step",
-                             tuple(reward_components(log_history)))]
+    plots = list(CURVES) + [
+        ("reward_components", "Reward components per step", tuple(reward_components(log_history)))
+    ]
     for stem, title, keys in plots:
         fig, ax = plt.subplots(figsize=(5, 3), dpi=80)
         for key in keys:
@@ -58,8 +59,12 @@ def plot_training(log_history: Sequence[dict[str, Any]], out_dir: str | Path) ->
     return written
 
 
-def plot_accuracy(before: dict[str, Any], after: dict[str, Any], out_dir: str | Path,
-                  labels: tuple[str, str] = ("SFT", "GRPO")) -> Path:
+def plot_accuracy(
+    before: dict[str, Any],
+    after: dict[str, Any],
+    out_dir: str | Path,
+    labels: tuple[str, str] = ("SFT", "GRPO"),
+) -> Path:
     """Bar chart of greedy accuracy before and after, overall and per group."""
     import matplotlib
 
@@ -86,14 +91,17 @@ def plot_accuracy(before: dict[str, Any], after: dict[str, Any], out_dir: str | 
     return path
 
 
-def write_markdown(out_dir: str | Path, report: dict[str, Any], tables: dict[str, str],
-                   images: Sequence[Path]) -> Path:
+def write_markdown(
+    out_dir: str | Path, report: dict[str, Any], tables: dict[str, str], images: Sequence[Path]
+) -> Path:
     """``report.md``: the headline numbers, metric tables and the plots."""
     out = Path(out_dir)
     gain = 100 * (report["grpo_accuracy"] - report["sft_accuracy"])
-    headline = (f"Held-out accuracy (greedy, {report['n_eval']} problems): "
-                f"SFT **{report['sft_accuracy']:.3f}** -> GRPO **{report['grpo_accuracy']:.3f}** "
-                f"({gain:+.1f} points). Wall time {report['wall_seconds']:.0f} s.")
+    headline = (
+        f"Held-out accuracy (greedy, {report['n_eval']} problems): "
+        f"SFT **{report['sft_accuracy']:.3f}** -> GRPO **{report['grpo_accuracy']:.3f}** "
+        f"({gain:+.1f} points). Wall time {report['wall_seconds']:.0f} s."
+    )
     lines = ["# Tiny end-to-end run", "", headline, ""]
     for title, table in tables.items():
         lines += [f"## {title}", "", table, ""]

@@ -30,8 +30,9 @@ class RFTArguments:
         default_factory=lambda: ["correct", "top_k_distinct:k=1,by=equations"],
         metadata={"help": "rewardkit.filters chain, by name (see filter_names())"},
     )
-    problems_per_iteration: int | None = field(default=None, metadata={"help": "problems "
-                                               "sampled per iteration (default: all)"})
+    problems_per_iteration: int | None = field(
+        default=None, metadata={"help": "problems sampled per iteration (default: all)"}
+    )
 
 
 def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict[str, Any]]:
@@ -41,19 +42,26 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
     from trl import SFTTrainer
 
     rows = load_math_rows(data_args)
-    model_path = resolve_model(rft_args.model_name_or_path, sft_config.output_dir, rows,
-                               tiny_args, seed=sft_config.seed,
-                               cpu=sft_config.use_cpu)
+    model_path = resolve_model(
+        rft_args.model_name_or_path,
+        sft_config.output_dir,
+        rows,
+        tiny_args,
+        seed=sft_config.seed,
+        cpu=sft_config.use_cpu,
+    )
     out = Path(sft_config.output_dir)
     log = []
     for iteration in range(rft_args.iterations):
         tokenizer = AutoTokenizer.from_pretrained(model_path)
         model = AutoModelForCausalLM.from_pretrained(model_path)
         start = (iteration * (rft_args.problems_per_iteration or 0)) % len(rows)
-        batch = rows[start:start + rft_args.problems_per_iteration] \
-            if rft_args.problems_per_iteration else rows
-        records = sample_records(model, tokenizer, batch, sampling_args,
-                                 data_args.system_prompt)
+        batch = (
+            rows[start : start + rft_args.problems_per_iteration]
+            if rft_args.problems_per_iteration
+            else rows
+        )
+        records = sample_records(model, tokenizer, batch, sampling_args, data_args.system_prompt)
         kept, stats = score_filter_export(records, sampling_args.reward, rft_args.filters, "sft")
         log.append({"iteration": iteration} | stats)
         print(log[-1])
@@ -62,8 +70,9 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
             break
         sft_config.output_dir = str(out / f"iteration_{iteration}")
         dataset = Dataset.from_list(kept)
-        trainer = SFTTrainer(model=model, args=sft_config, train_dataset=dataset,
-                             processing_class=tokenizer)
+        trainer = SFTTrainer(
+            model=model, args=sft_config, train_dataset=dataset, processing_class=tokenizer
+        )
         trainer.train()
         trainer.save_model(sft_config.output_dir)
         tokenizer.save_pretrained(sft_config.output_dir)
@@ -76,6 +85,7 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
 if __name__ == "__main__":
     from trl import SFTConfig, TrlParser
 
-    parser = TrlParser((RFTArguments, SamplingArguments, DataArguments, TinyModelArguments,
-                        SFTConfig))
+    parser = TrlParser(
+        (RFTArguments, SamplingArguments, DataArguments, TinyModelArguments, SFTConfig)
+    )
     main(*parser.parse_args_and_config())

@@ -64,8 +64,9 @@ def main(run: TinyRunArguments) -> dict:
     common = {"seed": run.seed, "n_eval": run.n_eval}
 
     sft_args = TrlParser((DataArguments, TinyModelArguments, ModelConfig, SFTConfig))
-    sft_data, tiny, sft_model, sft_config = sft_args.parse_args_and_config(stage_args(
-        run.sft_config, common | {"output_dir": out / "sft", "max_steps": run.sft_steps}))
+    sft_data, tiny, sft_model, sft_config = sft_args.parse_args_and_config(
+        stage_args(run.sft_config, common | {"output_dir": out / "sft", "max_steps": run.sft_steps})
+    )
     set_seed(run.seed)
     sft_dir = sft_main(sft_data, tiny, sft_model, sft_config)
     timings = {"sft_seconds": time.time() - start}
@@ -76,9 +77,13 @@ def main(run: TinyRunArguments) -> dict:
         tick = time.time()
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        summary, records = evaluate_model(model, tokenizer, held_out,
-                                          system_prompt=sft_data.system_prompt,
-                                          max_new_tokens=run.eval_max_new_tokens)
+        summary, records = evaluate_model(
+            model,
+            tokenizer,
+            held_out,
+            system_prompt=sft_data.system_prompt,
+            max_new_tokens=run.eval_max_new_tokens,
+        )
         write_results(out / f"eval_{name}", summary, records)
         timings[f"eval_{name}_seconds"] = time.time() - tick
         return summary
@@ -86,12 +91,20 @@ def main(run: TinyRunArguments) -> dict:
     before = evaluate(sft_dir, "sft")
 
     tick = time.time()
-    grpo_args = TrlParser((DataArguments, TinyModelArguments, RLArguments, ModelConfig,
-                           ObjectiveGRPOConfig))
+    grpo_args = TrlParser(
+        (DataArguments, TinyModelArguments, RLArguments, ModelConfig, ObjectiveGRPOConfig)
+    )
     grpo_data, grpo_tiny, rl, grpo_model, grpo_config = grpo_args.parse_args_and_config(
-        stage_args(run.grpo_config, common | {
-            "output_dir": out / "grpo", "max_steps": run.grpo_steps,
-            "model_name_or_path": sft_dir}))
+        stage_args(
+            run.grpo_config,
+            common
+            | {
+                "output_dir": out / "grpo",
+                "max_steps": run.grpo_steps,
+                "model_name_or_path": sft_dir,
+            },
+        )
+    )
     set_seed(run.seed)
     trainer = grpo_main(grpo_data, grpo_tiny, rl, grpo_model, grpo_config)
     timings["grpo_seconds"] = time.time() - tick
@@ -108,23 +121,35 @@ def main(run: TinyRunArguments) -> dict:
         "timings": {k: round(v, 1) for k, v in timings.items()},
         "sft": before,
         "grpo": after,
-        "settings": {"run": asdict(run),
-                     "sft": {"max_steps": sft_config.max_steps,
-                             "learning_rate": sft_config.learning_rate,
-                             "teacher_error": sft_data.teacher_error,
-                             "levels": sft_data.levels},
-                     "grpo": {"max_steps": grpo_config.max_steps,
-                              "learning_rate": grpo_config.learning_rate,
-                              "num_generations": grpo_config.num_generations,
-                              "beta": grpo_config.beta,
-                              "reward_funcs": rl.reward_funcs}},
+        "settings": {
+            "run": asdict(run),
+            "sft": {
+                "max_steps": sft_config.max_steps,
+                "learning_rate": sft_config.learning_rate,
+                "teacher_error": sft_data.teacher_error,
+                "levels": sft_data.levels,
+            },
+            "grpo": {
+                "max_steps": grpo_config.max_steps,
+                "learning_rate": grpo_config.learning_rate,
+                "num_generations": grpo_config.num_generations,
+                "beta": grpo_config.beta,
+                "reward_funcs": rl.reward_funcs,
+            },
+        },
     }
     (out / "report.json").write_text(json.dumps(report, indent=2) + "\n")
-    write_markdown(out, report, {"Before (SFT)": markdown_table(before),
-                                 "After (GRPO)": markdown_table(after)}, images)
-    print(f"SFT accuracy {report['sft_accuracy']:.3f} -> GRPO accuracy "
-          f"{report['grpo_accuracy']:.3f} on {report['n_eval']} held-out problems "
-          f"in {report['wall_seconds']:.0f} s; report in {out / 'report.md'}")
+    write_markdown(
+        out,
+        report,
+        {"Before (SFT)": markdown_table(before), "After (GRPO)": markdown_table(after)},
+        images,
+    )
+    print(
+        f"SFT accuracy {report['sft_accuracy']:.3f} -> GRPO accuracy "
+        f"{report['grpo_accuracy']:.3f} on {report['n_eval']} held-out problems "
+        f"in {report['wall_seconds']:.0f} s; report in {out / 'report.md'}"
+    )
     return report
 
 

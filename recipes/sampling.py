@@ -24,18 +24,29 @@ class SamplingArguments:
 
 
 def sample_records(
-    model: Any, tokenizer: Any, rows: list[dict[str, Any]], args: SamplingArguments,
+    model: Any,
+    tokenizer: Any,
+    rows: list[dict[str, Any]],
+    args: SamplingArguments,
     system_prompt: str | None = None,
 ) -> list[dict[str, Any]]:
     """One record per problem: ``prompt`` (chat), gold ``answer`` and sampled ``completions``."""
     prompts = [chat_prompt(r["problem"], system_prompt) for r in rows]
     completions = generate(
-        model, tokenizer, prompts, num_return_sequences=args.num_samples, do_sample=True,
-        temperature=args.sample_temperature, max_new_tokens=args.sample_max_new_tokens,
-        batch_size=max(1, args.sample_batch_size // args.num_samples), desc="sampling",
+        model,
+        tokenizer,
+        prompts,
+        num_return_sequences=args.num_samples,
+        do_sample=True,
+        temperature=args.sample_temperature,
+        max_new_tokens=args.sample_max_new_tokens,
+        batch_size=max(1, args.sample_batch_size // args.num_samples),
+        desc="sampling",
     )
-    return [{"prompt": p, "answer": r["answer"], "completions": c}
-            for r, p, c in zip(rows, prompts, completions, strict=True)]
+    return [
+        {"prompt": p, "answer": r["answer"], "completions": c}
+        for r, p, c in zip(rows, prompts, completions, strict=True)
+    ]
 
 
 def score_filter_export(
@@ -45,8 +56,9 @@ def score_filter_export(
     TRL's ``export`` format (``sft``, ``dpo``, ``kto``); returns (rows, statistics)."""
     from rewardkit.filters import Exporter, FilterChain, Scorer, iter_groups, read_completions
 
-    scored = list(Scorer(reward).score_rows(
-        read_completions(records, completion_fields=["completions"])))
+    scored = list(
+        Scorer(reward).score_rows(read_completions(records, completion_fields=["completions"]))
+    )
     chain = FilterChain(list(filters))
     kept, dropped = [], []
     for group in iter_groups(scored):  # filters judge one problem's samples at a time
@@ -55,7 +67,12 @@ def score_filter_export(
         dropped += group_dropped
     rows = Exporter(export).records(kept)
     rewards = [r["reward"] for r in scored if r["reward"] is not None]
-    stats = {"problems": len(records), "completions": len(scored), "kept": len(kept),
-             "exported": len(rows), "mean_reward": sum(rewards) / max(1, len(rewards)),
-             "dropped": dict(Counter(f"{d.filter}:{d.reason}" for d in dropped))}
+    stats = {
+        "problems": len(records),
+        "completions": len(scored),
+        "kept": len(kept),
+        "exported": len(rows),
+        "mean_reward": sum(rewards) / max(1, len(rewards)),
+        "dropped": dict(Counter(f"{d.filter}:{d.reason}" for d in dropped)),
+    }
     return rows, stats

@@ -18,12 +18,18 @@ def main(data_args, tiny_args, model_args, sft_config) -> str:
     from trl import SFTTrainer, get_peft_config
 
     rows = load_math_rows(data_args)
-    model_path = resolve_model(model_args.model_name_or_path, sft_config.output_dir, rows,
-                               tiny_args, seed=sft_config.seed,
-                               cpu=sft_config.use_cpu)
+    model_path = resolve_model(
+        model_args.model_name_or_path,
+        sft_config.output_dir,
+        rows,
+        tiny_args,
+        seed=sft_config.seed,
+        cpu=sft_config.use_cpu,
+    )
     if model_args.dtype and model_args.dtype != "auto":
         sft_config.model_init_kwargs = (sft_config.model_init_kwargs or {}) | {
-            "dtype": model_args.dtype}
+            "dtype": model_args.dtype
+        }
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     trainer = SFTTrainer(
         model=model_path,

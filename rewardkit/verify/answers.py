@@ -39,17 +39,45 @@ class Outcome:
 OK = Outcome(True, "ok")
 WRONG = Outcome(False, "wrong_answer")
 
-_TEXT_WRAP = re.compile(r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|textnormal|boxed)"
-                        r"\s*\{([^{}]*)\}")
+_TEXT_WRAP = re.compile(
+    r"\\(?:text|textbf|textit|textrm|mbox|mathrm|mathbf|textnormal|boxed)"
+    r"\s*\{([^{}]*)\}"
+)
 _CHOICE = re.compile(
     r"^\(?([A-Ea-e])\)?$|^\(([A-Ea-e])\)\s*[^\s,;(].*$|^([A-E])\s*[).:]\s*[^\s,;(].*$", re.DOTALL
 )
 _LABEL = re.compile(r"(?:the\s+)?(?:final\s+)?answer\s*(?:is\s*)?[:=]\s*", re.IGNORECASE)
 _SENTENCE_END = re.compile(r"[A-Za-z]\s+(?:is|are|equals|was)\s+(\S.*)$")
 _SHORT_TEXT = frozenset({"no", "yes", "true", "false"})  # whole answers that are words
-_MATH_WORDS = frozenset({"sin", "cos", "tan", "cot", "sec", "csc", "log", "ln", "exp", "sqrt",
-                         "pi", "infty", "frac", "dfrac", "tfrac", "cdot", "times", "circ",
-                         "text", "mbox", "and", "or", "inf", "infinity", "undefined"})
+_MATH_WORDS = frozenset(
+    {
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "log",
+        "ln",
+        "exp",
+        "sqrt",
+        "pi",
+        "infty",
+        "frac",
+        "dfrac",
+        "tfrac",
+        "cdot",
+        "times",
+        "circ",
+        "text",
+        "mbox",
+        "and",
+        "or",
+        "inf",
+        "infinity",
+        "undefined",
+    }
+)
 
 
 def _clean(text: str) -> str:
@@ -65,7 +93,7 @@ def _clean_short(text: str) -> str:
 def _clean_text(text: str) -> str:
     s = clean_latex(text)
     m = _LABEL.match(s)
-    return s[m.end():] if m and m.end() < len(s) else s
+    return s[m.end() :] if m and m.end() < len(s) else s
 
 
 def unwrap(text: str) -> str:
@@ -120,20 +148,58 @@ def _balanced(s: str) -> bool:
 
 
 _NUMBER_WORDS = {
-    w: str(i) for i, w in enumerate(
-        ("zero", "one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten",
-         "eleven", "twelve", "thirteen", "fourteen", "fifteen", "sixteen", "seventeen",
-         "eighteen", "nineteen", "twenty")
+    w: str(i)
+    for i, w in enumerate(
+        (
+            "zero",
+            "one",
+            "two",
+            "three",
+            "four",
+            "five",
+            "six",
+            "seven",
+            "eight",
+            "nine",
+            "ten",
+            "eleven",
+            "twelve",
+            "thirteen",
+            "fourteen",
+            "fifteen",
+            "sixteen",
+            "seventeen",
+            "eighteen",
+            "nineteen",
+            "twenty",
+        )
     )
 }
-_NUMBER_WORDS.update({"thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
-                      "seventy": "70", "eighty": "80", "ninety": "90", "hundred": "100",
-                      "one hundred": "100", "thousand": "1000", "one thousand": "1000"})
+_NUMBER_WORDS.update(
+    {
+        "thirty": "30",
+        "forty": "40",
+        "fifty": "50",
+        "sixty": "60",
+        "seventy": "70",
+        "eighty": "80",
+        "ninety": "90",
+        "hundred": "100",
+        "one hundred": "100",
+        "thousand": "1000",
+        "one thousand": "1000",
+    }
+)
 # Text answers that name a set of numbers.
 _SET_WORDS = {
-    "all real numbers": r"\mathbb{R}", "all reals": r"\mathbb{R}", "real numbers": r"\mathbb{R}",
-    "no solution": r"\emptyset", "no solutions": r"\emptyset", "no real solutions": r"\emptyset",
-    "none": r"\emptyset", "empty set": r"\emptyset",
+    "all real numbers": r"\mathbb{R}",
+    "all reals": r"\mathbb{R}",
+    "real numbers": r"\mathbb{R}",
+    "no solution": r"\emptyset",
+    "no solutions": r"\emptyset",
+    "no real solutions": r"\emptyset",
+    "none": r"\emptyset",
+    "empty set": r"\emptyset",
 }
 
 
@@ -161,14 +227,64 @@ def normal_text(text: str) -> str:
 # Commands whose sympy objects are cheap to build and compare: numbers, fractions,
 # relations, sets, intervals, matrices, names. Roots, functions, factorials and binomials
 # are built and compared in a worker, under its deadline.
-_PLAIN_COMMANDS = frozenset({
-    "frac", "dfrac", "tfrac", "cfrac", "sfrac", "times", "cdot", "ast", "div", "pm", "mp",
-    "infty", "circ", "degree", "le", "leq", "leqslant", "ge", "geq", "geqslant", "lt", "gt",
-    "ne", "neq", "approx", "cup", "cap", "setminus", "in", "mathrm", "mathbf", "boldsymbol",
-    "bm", "mathit", "mathsf", "boxed", "fbox", "textup", "mathnormal", "emptyset",
-    "varnothing", "mathbb", "langle", "rangle", "lvert", "rvert", "vert", "overline", "bar",
-    "hat", "vec", "angle", "pi", "over",
-})
+_PLAIN_COMMANDS = frozenset(
+    {
+        "frac",
+        "dfrac",
+        "tfrac",
+        "cfrac",
+        "sfrac",
+        "times",
+        "cdot",
+        "ast",
+        "div",
+        "pm",
+        "mp",
+        "infty",
+        "circ",
+        "degree",
+        "le",
+        "leq",
+        "leqslant",
+        "ge",
+        "geq",
+        "geqslant",
+        "lt",
+        "gt",
+        "ne",
+        "neq",
+        "approx",
+        "cup",
+        "cap",
+        "setminus",
+        "in",
+        "mathrm",
+        "mathbf",
+        "boldsymbol",
+        "bm",
+        "mathit",
+        "mathsf",
+        "boxed",
+        "fbox",
+        "textup",
+        "mathnormal",
+        "emptyset",
+        "varnothing",
+        "mathbb",
+        "langle",
+        "rangle",
+        "lvert",
+        "rvert",
+        "vert",
+        "overline",
+        "bar",
+        "hat",
+        "vec",
+        "angle",
+        "pi",
+        "over",
+    }
+)
 
 
 def is_plain(text: str) -> bool:
@@ -202,8 +318,9 @@ def _plain_exponent(tokens: list, k: int) -> bool:
     one name (or a degree mark)."""
     body = tokens[k : k + 1]
     if tokens[k].value == "{":
-        close = next((j for j in range(k + 1, min(k + 4, len(tokens)))
-                      if tokens[j].value == "}"), None)
+        close = next(
+            (j for j in range(k + 1, min(k + 4, len(tokens))) if tokens[j].value == "}"), None
+        )
         if close is None:
             return False
         body = [t for t in tokens[k + 1 : close] if t.value != "-"]
@@ -214,7 +331,9 @@ def _plain_exponent(tokens: list, k: int) -> bool:
 
 
 # A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5
-_PLAIN_NUMBER = re.compile(r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*")
+_PLAIN_NUMBER = re.compile(
+    r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*"
+)
 
 
 def _plain_number(text: str) -> tuple[Fraction, bool] | None:
@@ -228,15 +347,17 @@ def _plain_number(text: str) -> tuple[Fraction, bool] | None:
     return (-value if m.group(1) == "-" else value), bool(frac)
 
 
-def _numbers_match(pred: tuple[Fraction, bool], gold: tuple[Fraction, bool],
-                   options: VerifyOptions) -> bool:
+def _numbers_match(
+    pred: tuple[Fraction, bool], gold: tuple[Fraction, bool], options: VerifyOptions
+) -> bool:
     """Exact when both are integers, within the tolerances when one is a decimal."""
     (a, a_decimal), (b, b_decimal) = pred, gold
     if a == b or not (a_decimal or b_decimal):
         return a == b
     gap = abs(a - b)
     return gap <= Fraction(options.rel_tol) * max(abs(a), abs(b)) or gap <= Fraction(
-        options.abs_tol)
+        options.abs_tol
+    )
 
 
 def _text_value(text: str) -> str:
@@ -253,12 +374,14 @@ def _is_text_answer(text: str) -> bool:
         return True
     words = re.findall(r"[^\W\d_]+", s)
     # a run of capitals (ABC) names points, it is not a word
-    return any(len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper()
-               for w in words) or any(not w.isascii() for w in words)
+    return any(
+        len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper() for w in words
+    ) or any(not w.isascii() for w in words)
 
 
-def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: bool = False
-                    ) -> Outcome:
+def compare_answers(
+    pred: str, gold: str, options: VerifyOptions, *, symbolic: bool = False
+) -> Outcome:
     """Compare a predicted answer with the gold answer.
 
     In fast mode (``symbolic=False``) raises :class:`~rewardkit.verify.compare.NeedsSymbolic`
@@ -301,13 +424,15 @@ def compare_answers(pred: str, gold: str, options: VerifyOptions, *, symbolic: b
             return Outcome(False, p_error.reason)
         return OK if normal_text(pred) == normal_text(gold) else WRONG
     if p is None:
-        return Outcome(False, "parse_error" if p_error.reason in ("syntax", "unsupported")
-                       else p_error.reason)
+        return Outcome(
+            False, "parse_error" if p_error.reason in ("syntax", "unsupported") else p_error.reason
+        )
     return OK if _parsed_equal(p, g, p_text, options, symbolic) else WRONG
 
 
-def _parsed_equal(p: Parsed, g: Parsed, p_text: str, options: VerifyOptions,
-                  symbolic: bool) -> bool:
+def _parsed_equal(
+    p: Parsed, g: Parsed, p_text: str, options: VerifyOptions, symbolic: bool
+) -> bool:
     if options.units == "match" and _unit_set(p) != _unit_set(g):
         return False
     if g.bases and not p.bases and isinstance(g.expr, sp.Integer):

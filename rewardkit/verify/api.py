@@ -156,8 +156,9 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
 _MAX_BOXES = 20  # more different boxed answers than this is a hedge whatever they are
 
 
-def _distinct_boxes(text: str, final: str, options: VerifyOptions, deadline: float
-                    ) -> list[str] | None:
+def _distinct_boxes(
+    text: str, final: str, options: VerifyOptions, deadline: float
+) -> list[str] | None:
     """The different answers boxed in the answer region, in order (the same answer boxed
     twice, even written differently, counts once); ``None`` when telling them apart ran
     out of time."""

@@ -138,7 +138,7 @@ class _Comparer:
         if isinstance(many, AnswerList) and isinstance(single, (sp.Tuple, sp.MatrixBase)):
             items = list(single) if isinstance(single, sp.MatrixBase) else list(single.args)
             return len(items) == len(many.args) and all(
-                self.equal(x, y) for x, y in zip(many.args, items)
+                self.equal(x, y) for x, y in zip(many.args, items, strict=True)
             )
         return False
 
@@ -164,7 +164,7 @@ class _Comparer:
             return self.sets_equal(a, _open_interval(b))
         if not (isinstance(a, sp.Tuple) and isinstance(b, sp.Tuple)) or len(a) != len(b):
             return False
-        return all(self.equal(x, y) for x, y in zip(a.args, b.args))
+        return all(self.equal(x, y) for x, y in zip(a.args, b.args, strict=True))
 
     def matrices_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         if isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase):
@@ -176,7 +176,7 @@ class _Comparer:
                 return False
         else:
             return False
-        return all(self.equal(x, y) for x, y in zip(list(a), list(b)))
+        return all(self.equal(x, y) for x, y in zip(list(a), list(b), strict=True))
 
     def sets_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         if isinstance(a, sp.Tuple):

@@ -16,29 +16,87 @@ from dataclasses import dataclass
 
 from rewardkit.verify.errors import MathParseError
 
-__all__ = ["CURRENCY_CODES", "MAX_DEPTH", "MAX_LENGTH", "MIN_WORD", "SHORT_WORDS", "Token", "clean_latex", "nesting_depth", "tokenize"]
+__all__ = [
+    "CURRENCY_CODES",
+    "MAX_DEPTH",
+    "MAX_LENGTH",
+    "MIN_WORD",
+    "SHORT_WORDS",
+    "Token",
+    "clean_latex",
+    "nesting_depth",
+    "tokenize",
+]
 
 MAX_LENGTH = 2000  # characters of one answer; longer is not a final answer
 MAX_DEPTH = 40  # nesting of brackets and braces
 
 _UNICODE = {
-    "\u2212": "-", "\u2013": "-", "\u2014": "-", "\u00d7": r"\times ", "\u00f7": r"\div ",
-    "\u00b7": r"\cdot ", "\u22c5": r"\cdot ", "\u221a": r"\sqrt ", "\u03c0": r"\pi ",
-    "\u221e": r"\infty ", "\u2264": r"\le ", "\u2265": r"\ge ", "\u2260": r"\ne ",
-    "\u222a": r"\cup ", "\u2229": r"\cap ", "\u00b0": r"^\circ ", "\u2208": r"\in ",
-    "\u00b1": r"\pm ", "\u2205": r"\emptyset ", "\u2019": "'",
+    "\u2212": "-",
+    "\u2013": "-",
+    "\u2014": "-",
+    "\u00d7": r"\times ",
+    "\u00f7": r"\div ",
+    "\u00b7": r"\cdot ",
+    "\u22c5": r"\cdot ",
+    "\u221a": r"\sqrt ",
+    "\u03c0": r"\pi ",
+    "\u221e": r"\infty ",
+    "\u2264": r"\le ",
+    "\u2265": r"\ge ",
+    "\u2260": r"\ne ",
+    "\u222a": r"\cup ",
+    "\u2229": r"\cap ",
+    "\u00b0": r"^\circ ",
+    "\u2208": r"\in ",
+    "\u00b1": r"\pm ",
+    "\u2205": r"\emptyset ",
+    "\u2019": "'",
 }
-_SUPERSCRIPTS = str.maketrans("\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b",
-                              "0123456789-")
+_SUPERSCRIPTS = str.maketrans(
+    "\u2070\u00b9\u00b2\u00b3\u2074\u2075\u2076\u2077\u2078\u2079\u207b", "0123456789-"
+)
 _SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
 # Greek letters typed as Unicode (U+03B1 to U+03C9, U+0391 to U+03A9): α is \alpha.
 _GREEK_LETTERS = (
-    "alpha", "beta", "gamma", "delta", "epsilon", "zeta", "eta", "theta", "iota", "kappa",
-    "lambda", "mu", "nu", "xi", "omicron", "pi", "rho", "sigma", "sigma", "tau", "upsilon", "phi",
-    "chi", "psi", "omega",
+    "alpha",
+    "beta",
+    "gamma",
+    "delta",
+    "epsilon",
+    "zeta",
+    "eta",
+    "theta",
+    "iota",
+    "kappa",
+    "lambda",
+    "mu",
+    "nu",
+    "xi",
+    "omicron",
+    "pi",
+    "rho",
+    "sigma",
+    "sigma",
+    "tau",
+    "upsilon",
+    "phi",
+    "chi",
+    "psi",
+    "omega",
 )  # U+03C2 is the final sigma
-_CAPITAL_GREEK = ("Gamma", "Delta", "Theta", "Lambda", "Xi", "Sigma", "Upsilon", "Phi", "Psi",
-                  "Omega")
+_CAPITAL_GREEK = (
+    "Gamma",
+    "Delta",
+    "Theta",
+    "Lambda",
+    "Xi",
+    "Sigma",
+    "Upsilon",
+    "Phi",
+    "Psi",
+    "Omega",
+)
 for _k, _name in enumerate(_GREEK_LETTERS):
     _UNICODE.setdefault(chr(0x03B1 + _k), f"\\{_name} ")
     if _name.capitalize() in _CAPITAL_GREEK and _k != 17:
@@ -111,21 +169,58 @@ class Token:
 MIN_WORD = 4  # letter runs this long are words (units, text); shorter ones are variables
 # Words shorter than MIN_WORD that are not products of variables: functions, constants,
 # connectives and common units.
-SHORT_WORDS = frozenset({
-    "sin", "cos", "tan", "cot", "sec", "csc", "ln", "log", "lg", "exp", "pi", "inf", "and", "or",
-    "cm", "mm", "km", "kg", "mg", "ft", "yd", "mph", "kph", "hr", "hrs", "min", "ml", "oz", "lb",
-    "lbs", "gcd", "lcm", "max", "pct",
-})
+SHORT_WORDS = frozenset(
+    {
+        "sin",
+        "cos",
+        "tan",
+        "cot",
+        "sec",
+        "csc",
+        "ln",
+        "log",
+        "lg",
+        "exp",
+        "pi",
+        "inf",
+        "and",
+        "or",
+        "cm",
+        "mm",
+        "km",
+        "kg",
+        "mg",
+        "ft",
+        "yd",
+        "mph",
+        "kph",
+        "hr",
+        "hrs",
+        "min",
+        "ml",
+        "oz",
+        "lb",
+        "lbs",
+        "gcd",
+        "lcm",
+        "max",
+        "pct",
+    }
+)
 _NAMED_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min", "sin", "cos", "tan", "log", "ln", "exp"})
 # Currency codes: capitals that are a unit, not a product of points (40 USD).
 CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "CAD", "AUD", "CNY", "RMB", "CHF"})
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
 _NUMBER = re.compile(r"\d+\.(?=\s*\\overline)|(?:\d+(?:\.\d+)?|\.\d+)(?:[eE][+-]?\d+(?![\d.]))?")
-_THOUSANDS = re.compile(r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?")
+_THOUSANDS = re.compile(
+    r"\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?: \d{3})+(?![\d])(?:\.\d+)?"
+)
 _LETTERS = re.compile(r"[A-Za-z]+")
 _COMMAND = re.compile(r"\\([A-Za-z]+)")
 _ENV = re.compile(r"\\(begin|end)\s*\{([A-Za-z*]+)\}")
-_TEXT_COMMANDS = frozenset({"text", "textbf", "textit", "textrm", "textnormal", "mbox", "textsf", "texttt"})
+_TEXT_COMMANDS = frozenset(
+    {"text", "textbf", "textit", "textrm", "textnormal", "mbox", "textsf", "texttt"}
+)
 _OPS = frozenset("+-*/^_()[]{},=<>!|'&;:%.?")
 
 
@@ -164,12 +259,20 @@ def tokenize(text: str) -> list[Token]:
         if c.isascii() and c.isalpha():
             m = _LETTERS.match(text, i)
             word = m.group(0)
-            if tokens and tokens[-1].kind == "num" and tokens[-1].pos + len(
-                    tokens[-1].value) == i and word in _ORDINAL_SUFFIXES:
+            if (
+                tokens
+                and tokens[-1].kind == "num"
+                and tokens[-1].pos + len(tokens[-1].value) == i
+                and word in _ORDINAL_SUFFIXES
+            ):
                 i = m.end()  # 5th is 5
                 continue
-            if (word.isupper() and len(word) > 1 and word.lower() not in SHORT_WORDS
-                    and word not in CURRENCY_CODES):
+            if (
+                word.isupper()
+                and len(word) > 1
+                and word.lower() not in SHORT_WORDS
+                and word not in CURRENCY_CODES
+            ):
                 tokens.extend(Token("letter", c, i + k) for k, c in enumerate(word))  # ABCD
             elif len(word) >= MIN_WORD or word.lower() in SHORT_WORDS or word in CURRENCY_CODES:
                 tokens.append(Token("letter" if len(word) == 1 else "word", word, i))
@@ -226,7 +329,7 @@ def _lex_backslash(text: str, i: int, tokens: list[Token], brackets: list[str]) 
         return end
     m = _COMMAND.match(text, i)
     if m is None:
-        raise MathParseError(f"unknown escape {text[i:i + 2]!r} at {i}")
+        raise MathParseError(f"unknown escape {text[i : i + 2]!r} at {i}")
     name = m.group(1)
     end = m.end()
     if name in _TEXT_COMMANDS:

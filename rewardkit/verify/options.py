@@ -52,8 +52,11 @@ class VerifyOptions:
             value = getattr(self, name)
             if not (isinstance(value, (int, float)) and 0 <= value < 1):
                 raise ValueError(f"{name} must be a number in [0, 1), got {value!r}")
-        if not (isinstance(self.timeout, (int, float)) and math.isfinite(self.timeout)
-                and self.timeout > 0):
+        if not (
+            isinstance(self.timeout, (int, float))
+            and math.isfinite(self.timeout)
+            and self.timeout > 0
+        ):
             raise ValueError(f"timeout must be a positive number of seconds, got {self.timeout!r}")
 
     @classmethod

@@ -27,8 +27,16 @@ from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.errors import MathParseError
 from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
 
-__all__ = ["PM", "AnswerList", "Ceiling", "Floor", "Parsed", "evaluate_roundings",
-           "parse_expression", "parse_math"]
+__all__ = [
+    "PM",
+    "AnswerList",
+    "Ceiling",
+    "Floor",
+    "Parsed",
+    "evaluate_roundings",
+    "parse_expression",
+    "parse_math",
+]
 
 MAX_RECURSION = 120  # nested sub-expressions the parser descends into
 MAX_EXPONENT = 10_000  # largest integer exponent of a non-numeric base
@@ -127,13 +135,30 @@ def _number_bits(expr: sp.Basic) -> int:
 
 
 _FUNCTIONS = {
-    "sin": sp.sin, "cos": sp.cos, "tan": sp.tan, "cot": sp.cot, "sec": sp.sec, "csc": sp.csc,
-    "arcsin": sp.asin, "arccos": sp.acos, "arctan": sp.atan, "arccot": sp.acot,
-    "sinh": sp.sinh, "cosh": sp.cosh, "tanh": sp.tanh, "exp": sp.exp, "ln": sp.log,
-    "log": sp.log, "lg": sp.log,
+    "sin": sp.sin,
+    "cos": sp.cos,
+    "tan": sp.tan,
+    "cot": sp.cot,
+    "sec": sp.sec,
+    "csc": sp.csc,
+    "arcsin": sp.asin,
+    "arccos": sp.acos,
+    "arctan": sp.atan,
+    "arccot": sp.acot,
+    "sinh": sp.sinh,
+    "cosh": sp.cosh,
+    "tanh": sp.tanh,
+    "exp": sp.exp,
+    "ln": sp.log,
+    "log": sp.log,
+    "lg": sp.log,
 }
-_MULTIPLIERS = {"thousand": sp.Integer(10**3), "million": sp.Integer(10**6),
-                "billion": sp.Integer(10**9), "trillion": sp.Integer(10**12)}
+_MULTIPLIERS = {
+    "thousand": sp.Integer(10**3),
+    "million": sp.Integer(10**6),
+    "billion": sp.Integer(10**9),
+    "trillion": sp.Integer(10**12),
+}
 _PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "per cent"})
 _ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
@@ -141,59 +166,209 @@ _INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
 _GREEK = frozenset(
     {
-        "alpha", "beta", "gamma", "delta", "epsilon", "varepsilon", "zeta", "eta", "theta",
-        "vartheta", "iota", "kappa", "lambda", "mu", "nu", "xi", "omicron", "rho", "sigma", "tau",
-        "upsilon", "phi", "varphi", "chi", "psi", "omega", "Gamma", "Delta", "Theta", "Lambda", "Xi",
-        "Sigma", "Upsilon", "Phi", "Psi", "Omega", "ell",
+        "alpha",
+        "beta",
+        "gamma",
+        "delta",
+        "epsilon",
+        "varepsilon",
+        "zeta",
+        "eta",
+        "theta",
+        "vartheta",
+        "iota",
+        "kappa",
+        "lambda",
+        "mu",
+        "nu",
+        "xi",
+        "omicron",
+        "rho",
+        "sigma",
+        "tau",
+        "upsilon",
+        "phi",
+        "varphi",
+        "chi",
+        "psi",
+        "omega",
+        "Gamma",
+        "Delta",
+        "Theta",
+        "Lambda",
+        "Xi",
+        "Sigma",
+        "Upsilon",
+        "Phi",
+        "Psi",
+        "Omega",
+        "ell",
     }
 )
-_CONSTANTS = {"pi": sp.pi, "infty": sp.oo, "infinity": sp.oo, "inf": sp.oo, "imath": sp.I,
-              "emptyset": sp.EmptySet, "varnothing": sp.EmptySet}
-_SETS = {"R": sp.Reals, "Z": sp.Integers, "N": sp.Naturals, "Q": sp.Rationals,
-         "C": sp.Complexes}
+_CONSTANTS = {
+    "pi": sp.pi,
+    "infty": sp.oo,
+    "infinity": sp.oo,
+    "inf": sp.oo,
+    "imath": sp.I,
+    "emptyset": sp.EmptySet,
+    "varnothing": sp.EmptySet,
+}
+_SETS = {"R": sp.Reals, "Z": sp.Integers, "N": sp.Naturals, "Q": sp.Rationals, "C": sp.Complexes}
 _FRACS = frozenset({"frac", "dfrac", "tfrac", "cfrac", "sfrac"})
 _BINOMS = frozenset({"binom", "dbinom", "tbinom"})
-_TRANSPARENT = frozenset({"mathrm", "mathbf", "boldsymbol", "bm", "mathit", "mathsf", "boxed",
-                          "fbox", "operatorname", "vec", "mathnormal", "textup", "overline",
-                          "bar", "hat", "widehat", "overrightarrow", "tilde"})
+_TRANSPARENT = frozenset(
+    {
+        "mathrm",
+        "mathbf",
+        "boldsymbol",
+        "bm",
+        "mathit",
+        "mathsf",
+        "boxed",
+        "fbox",
+        "operatorname",
+        "vec",
+        "mathnormal",
+        "textup",
+        "overline",
+        "bar",
+        "hat",
+        "widehat",
+        "overrightarrow",
+        "tilde",
+    }
+)
 # Marks before a name that do not change what is named: \angle ABC is ABC.
 _NAME_MARKS = frozenset({"angle", "measuredangle", "triangle", "arc", "overarc"})
 _MATRICES = frozenset({"matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix", "array"})
-_RELATIONS = {"=": sp.Eq, "<": sp.StrictLessThan, ">": sp.StrictGreaterThan,
-              "le": sp.LessThan, "leq": sp.LessThan, "leqslant": sp.LessThan,
-              "lt": sp.StrictLessThan, "gt": sp.StrictGreaterThan, "ge": sp.GreaterThan,
-              "geq": sp.GreaterThan, "geqslant": sp.GreaterThan, "ne": sp.Ne, "neq": sp.Ne,
-              "<=": sp.LessThan, ">=": sp.GreaterThan, "!=": sp.Ne, "approx": sp.Eq}
+_RELATIONS = {
+    "=": sp.Eq,
+    "<": sp.StrictLessThan,
+    ">": sp.StrictGreaterThan,
+    "le": sp.LessThan,
+    "leq": sp.LessThan,
+    "leqslant": sp.LessThan,
+    "lt": sp.StrictLessThan,
+    "gt": sp.StrictGreaterThan,
+    "ge": sp.GreaterThan,
+    "geq": sp.GreaterThan,
+    "geqslant": sp.GreaterThan,
+    "ne": sp.Ne,
+    "neq": sp.Ne,
+    "<=": sp.LessThan,
+    ">=": sp.GreaterThan,
+    "!=": sp.Ne,
+    "approx": sp.Eq,
+}
 _MUL_CMDS = frozenset({"times", "cdot", "ast"})
 _SET_OPS = {"cup": sp.Union, "cap": sp.Intersection, "setminus": sp.Complement}
 _SEPARATOR_WORDS = frozenset({"and", "or"})
 # Words read as units when they follow a value; longer unknown words are too.
 _UNIT_WORDS = frozenset(
     {
-        "cm", "mm", "km", "kg", "mg", "ft", "yd", "mi", "mph", "kph", "hr", "hrs", "min", "mins",
-        "sec", "secs", "ml", "oz", "lb", "lbs", "sq", "cu", "units", "unit", "cents", "cent",
-        "dollars", "dollar", "inches", "inch", "feet", "foot", "meters", "meter", "metres", "metre",
-        "miles", "mile", "degrees", "degree", "hours", "hour", "minutes", "minute", "seconds",
-        "second", "days", "day", "weeks", "week", "years", "year", "people", "pounds", "grams",
-        "gram", "liters", "litres", "liter", "gallons", "gallon", "square", "cubic", "per",
-        "usd", "eur", "gbp", "jpy", "inr", "cad", "aud", "cny", "rmb", "chf",
+        "cm",
+        "mm",
+        "km",
+        "kg",
+        "mg",
+        "ft",
+        "yd",
+        "mi",
+        "mph",
+        "kph",
+        "hr",
+        "hrs",
+        "min",
+        "mins",
+        "sec",
+        "secs",
+        "ml",
+        "oz",
+        "lb",
+        "lbs",
+        "sq",
+        "cu",
+        "units",
+        "unit",
+        "cents",
+        "cent",
+        "dollars",
+        "dollar",
+        "inches",
+        "inch",
+        "feet",
+        "foot",
+        "meters",
+        "meter",
+        "metres",
+        "metre",
+        "miles",
+        "mile",
+        "degrees",
+        "degree",
+        "hours",
+        "hour",
+        "minutes",
+        "minute",
+        "seconds",
+        "second",
+        "days",
+        "day",
+        "weeks",
+        "week",
+        "years",
+        "year",
+        "people",
+        "pounds",
+        "grams",
+        "gram",
+        "liters",
+        "litres",
+        "liter",
+        "gallons",
+        "gallon",
+        "square",
+        "cubic",
+        "per",
+        "usd",
+        "eur",
+        "gbp",
+        "jpy",
+        "inr",
+        "cad",
+        "aud",
+        "cny",
+        "rmb",
+        "chf",
     }
 )
 
 _BP_CHOOSE = 12
 _BP_RELATION, _BP_SET, _BP_ADD, _BP_MUL, _BP_IMPLICIT, _BP_POW, _BP_POSTFIX = (
-    10, 15, 20, 30, 35, 40, 50)
+    10,
+    15,
+    20,
+    30,
+    35,
+    40,
+    50,
+)
 
 
 def _is_unit_word(word: str) -> bool:
     lower = word.lower()
     return lower in _UNIT_WORDS or (
-        len(word) >= MIN_WORD and lower not in _FUNCTIONS and lower not in _CONSTANTS
+        len(word) >= MIN_WORD
+        and lower not in _FUNCTIONS
+        and lower not in _CONSTANTS
         and lower not in _SEPARATOR_WORDS
     )
 
 
-_UNIT_TEXT = re.compile(r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*")
+_UNIT_TEXT = re.compile(
+    r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*"
+)
 
 
 def _text_kind(content: str) -> str:
@@ -353,10 +528,16 @@ class _Parser:
 
     @staticmethod
     def _starts_primary(name: str) -> bool:
-        return (name in _FRACS or name in _BINOMS or name in _TRANSPARENT or name in _GREEK
-                or name in _NAME_MARKS
-                or name in _CONSTANTS or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim", "sum",
-                            "prod"))
+        return (
+            name in _FRACS
+            or name in _BINOMS
+            or name in _TRANSPARENT
+            or name in _GREEK
+            or name in _NAME_MARKS
+            or name in _CONSTANTS
+            or name
+            in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim", "sum", "prod")
+        )
 
     # -- prefix positions ---------------------------------------------------------------
     def nud(self, tok: Token) -> sp.Basic:
@@ -408,8 +589,13 @@ class _Parser:
         inverse = values[:5] == ["^", "{", "-", "1", "}"]
         rest = values[5:] if inverse else values
         start = self.i + (5 if inverse else 0)
-        if (len(rest) >= 4 and rest[0] == "(" and rest[2] == ")" and rest[3] == "="
-                and self.tokens[start + 1].kind == "letter"):
+        if (
+            len(rest) >= 4
+            and rest[0] == "("
+            and rest[2] == ")"
+            and rest[3] == "="
+            and self.tokens[start + 1].kind == "letter"
+        ):
             self.i = start + 3
             name = f"{letter}_inverse" if inverse else letter
             return sp.Function(name)(self._letter(rest[1]))
@@ -433,19 +619,39 @@ class _Parser:
         t = self.tokens[self.i : self.i + 7]
         values = [x.value for x in t]
         kinds = [x.kind for x in t]
-        if (len(t) >= 7 and kinds[0] == "cmd" and values[0] in _FRACS
-                and values[1:4:2] == ["{", "}"] and values[4:7:2] == ["{", "}"]
-                and kinds[2] == kinds[5] == "num" and values[2].isdigit() and values[5].isdigit()):
+        if (
+            len(t) >= 7
+            and kinds[0] == "cmd"
+            and values[0] in _FRACS
+            and values[1:4:2] == ["{", "}"]
+            and values[4:7:2] == ["{", "}"]
+            and kinds[2] == kinds[5] == "num"
+            and values[2].isdigit()
+            and values[5].isdigit()
+        ):
             self.i += 7
             return sp.Rational(int(values[2]), int(values[5]))
-        if (len(t) >= 2 and kinds[0] == "cmd" and values[0] in _FRACS and kinds[1] == "num"
-                and len(values[1]) == 2 and values[1].isdigit() and values[1][1] != "0"):
+        if (
+            len(t) >= 2
+            and kinds[0] == "cmd"
+            and values[0] in _FRACS
+            and kinds[1] == "num"
+            and len(values[1]) == 2
+            and values[1].isdigit()
+            and values[1][1] != "0"
+        ):
             self.i += 2  # 2\frac12
             return sp.Rational(int(values[1][0]), int(values[1][1]))
-        if (len(t) >= 3 and kinds[0] == "num" and values[1] == "/" and kinds[2] == "num"
-                and values[0].isdigit() and values[2].isdigit()
-                and int(values[0]) < int(values[2])
-                and not (len(t) > 3 and kinds[3] in ("letter", "cmd", "word"))):
+        if (
+            len(t) >= 3
+            and kinds[0] == "num"
+            and values[1] == "/"
+            and kinds[2] == "num"
+            and values[0].isdigit()
+            and values[2].isdigit()
+            and int(values[0]) < int(values[2])
+            and not (len(t) > 3 and kinds[3] in ("letter", "cmd", "word"))
+        ):
             self.i += 3
             return sp.Rational(int(values[0]), int(values[2]))
         return None
@@ -677,8 +883,9 @@ class _Parser:
             return self._letter(tok.value)
         if tok.kind == "word":
             self.i -= 1
-            self.tokens[self.i] = Token("word" if len(tok.value) > 2 else "letter",
-                                        tok.value[1:], tok.pos + 1)
+            self.tokens[self.i] = Token(
+                "word" if len(tok.value) > 2 else "letter", tok.value[1:], tok.pos + 1
+            )
             return self._letter(tok.value[0])
         if tok.kind == "cmd":
             return self._command(tok)
@@ -724,9 +931,14 @@ class _Parser:
     def _unit_group(self) -> bool:
         """``\\mathrm{cm}``: a unit in a roman group; consumed when it is one."""
         t = self.tokens[self.i : self.i + 4]
-        if (len(t) == 4 and t[1].value == "{" and t[3].value == "}"
-                and t[2].kind in ("word", "letter") and t[2].kind == "word"
-                and _is_unit_word(t[2].value)):
+        if (
+            len(t) == 4
+            and t[1].value == "{"
+            and t[3].value == "}"
+            and t[2].kind in ("word", "letter")
+            and t[2].kind == "word"
+            and _is_unit_word(t[2].value)
+        ):
             self.units.append(t[2].value.lower())
             self.i += 4
             self._skip_unit_power()
@@ -736,8 +948,12 @@ class _Parser:
     def _skip_unit_power(self) -> None:
         if self.at("op", "^") and self.peek(1).kind == "num":
             self.i += 2
-        elif (self.at("op", "^") and self.at("op", "{", 1) and self.peek(2).kind == "num"
-              and self.at("op", "}", 3)):
+        elif (
+            self.at("op", "^")
+            and self.at("op", "{", 1)
+            and self.peek(2).kind == "num"
+            and self.at("op", "}", 3)
+        ):
             self.i += 4
 
     def _bracketed(self, opener: str) -> sp.Basic:
@@ -882,8 +1098,11 @@ class _Parser:
         tok = self.peek()
         if tok.kind == "text" and tok.value.strip() in _ORDINALS:
             return 1
-        if (tok.value == "{" and self.peek(3).value == "}"
-                and self.peek(1).value + self.peek(2).value in _ORDINALS):
+        if (
+            tok.value == "{"
+            and self.peek(3).value == "}"
+            and self.peek(1).value + self.peek(2).value in _ORDINALS
+        ):
             return 4
         return 0
 
@@ -1012,8 +1231,12 @@ def _add(a: sp.Basic, b: sp.Basic) -> sp.Basic:
 
 
 def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
-    if isinstance(a, sp.Symbol) and a.name.isupper() and len(a.name) == 1 and isinstance(
-            b, sp.Tuple):
+    if (
+        isinstance(a, sp.Symbol)
+        and a.name.isupper()
+        and len(a.name) == 1
+        and isinstance(b, sp.Tuple)
+    ):
         return b  # A(5, 3): the point A is its coordinates
     if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
         for v in (a, b):
@@ -1024,10 +1247,11 @@ def _multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
             raise MathParseError("matrix shapes do not match")
         return a * b
     _check_scalar(a, b)
-    if (a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS):
+    if a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS:
         raise MathParseError("number too large", reason="too_large")
     if not (a.is_Rational or b.is_Rational) and _radicand_bits(a) + _radicand_bits(b) > (
-            MAX_ROOT_BITS):
+        MAX_ROOT_BITS
+    ):
         raise MathParseError("roots of numbers too large", reason="too_large")
     return _check_size(sp.Mul(a, b))
 
@@ -1053,24 +1277,41 @@ def _power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
             raise MathParseError("power too large", reason="too_large")
         if base == 0 and exponent < 0:
             raise MathParseError("division by zero")
-    elif exponent.is_Integer and (abs(int(exponent)) > MAX_EXPONENT
-                                  or abs(int(exponent)) * _max_bits(base) > MAX_BITS):
+    elif exponent.is_Integer and (
+        abs(int(exponent)) > MAX_EXPONENT or abs(int(exponent)) * _max_bits(base) > MAX_BITS
+    ):
         # sympy distributes a power over the numbers in its base: (x/N)^k holds N^k
         raise MathParseError("exponent too large", reason="too_large")
-    elif exponent.is_Rational and not exponent.is_Integer and (
+    elif (
+        exponent.is_Rational
+        and not exponent.is_Integer
+        and (
             exponent.q > MAX_EXPONENT
-            or base.is_Rational and _bits(base) * abs(exponent) > MAX_BITS
-            or not base.is_Rational and abs(exponent) * max(_max_bits(base), 1) > MAX_BITS):
+            or base.is_Rational
+            and _bits(base) * abs(exponent) > MAX_BITS
+            or not base.is_Rational
+            and abs(exponent) * max(_max_bits(base), 1) > MAX_BITS
+        )
+    ):
         raise MathParseError("root too deep or power too large", reason="too_large")
-    elif (not exponent.is_Rational and _max_bits(exponent) > MAX_ROOT_BITS
-          or exponent.is_Float and base.is_number and abs(exponent) > 1e6):
+    elif (
+        not exponent.is_Rational
+        and _max_bits(exponent) > MAX_ROOT_BITS
+        or exponent.is_Float
+        and base.is_number
+        and abs(exponent) > 1e6
+    ):
         raise MathParseError("exponent too large", reason="too_large")
     elif exponent.is_number and not exponent.is_Rational and exponent.is_real:
         bound = exponent.evalf(15)
         if bound.is_Float and abs(bound) > MAX_EXPONENT:
             raise MathParseError("exponent too large", reason="too_large")
-    if (base.is_Rational and exponent.is_Rational and not exponent.is_Integer
-            and _bits(base) > MAX_ROOT_BITS):
+    if (
+        base.is_Rational
+        and exponent.is_Rational
+        and not exponent.is_Integer
+        and _bits(base) > MAX_ROOT_BITS
+    ):
         # sympy looks for exact roots of a number by factoring it: too slow for big ones
         raise MathParseError("root of a number too large", reason="too_large")
     return _check_size(sp.Pow(base, exponent))
@@ -1083,8 +1324,11 @@ def _bits(value: sp.Rational) -> int:
 def _radicand_bits(value: sp.Basic) -> int:
     """Size of the numbers under roots in ``value``: sympy multiplies roots together
     (``\\sqrt 2 \\sqrt 3 = \\sqrt 6``) and then looks for an exact root of the product."""
-    return sum(_bits(p.base) for p in value.atoms(sp.Pow)
-               if p.base.is_Rational and p.exp.is_Rational and not p.exp.is_Integer)
+    return sum(
+        _bits(p.base)
+        for p in value.atoms(sp.Pow)
+        if p.base.is_Rational and p.exp.is_Rational and not p.exp.is_Integer
+    )
 
 
 def _root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
