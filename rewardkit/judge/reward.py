@@ -161,17 +161,9 @@ class RubricJudgeReward(Reward):
             raise ValueError(f"temperature must be >= 0, got {temperature!r}")
         if use_logprobs and (not isinstance(top_logprobs, int) or not 1 <= top_logprobs <= 20):
             raise ValueError(f"top_logprobs must be an integer in [1, 20], got {top_logprobs!r}")
-        if isinstance(backend, JudgeBackend):
-            if model is not None or base_url is not None or backend_options:
-                raise ValueError("give either a ready backend or model/base_url/options, not both")
-            judge_backend = backend
-        else:
-            options = dict(backend_options, model=model)
-            if base_url is not None:
-                options["base_url"] = base_url
-            if api_key_env is not None:
-                options["api_key_env"] = api_key_env
-            judge_backend = make_backend(backend, **options)
+        judge_backend = make_backend(
+            backend, model=model, base_url=base_url, api_key_env=api_key_env, **backend_options
+        )
         self.mode = mode
         self.client = JudgeClient(judge_backend, resolve_cache(cache), reask=reask)
         self.rubric_column = rubric_column

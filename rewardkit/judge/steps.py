@@ -81,17 +81,9 @@ class JudgeStepScorer:
         templates: PromptTemplates | None = None,
         **backend_options: Any,
     ) -> None:
-        if isinstance(backend, JudgeBackend):
-            if model is not None or base_url is not None or backend_options:
-                raise ValueError("give either a ready backend or model/base_url/options, not both")
-            judge_backend = backend
-        else:
-            options = dict(backend_options, model=model)
-            if base_url is not None:
-                options["base_url"] = base_url
-            if api_key_env is not None:
-                options["api_key_env"] = api_key_env
-            judge_backend = make_backend(backend, **options)
+        judge_backend = make_backend(
+            backend, model=model, base_url=base_url, api_key_env=api_key_env, **backend_options
+        )
         self.client = JudgeClient(judge_backend, resolve_cache(cache), reask=reask)
         self.temperature = float(temperature)
         self.max_tokens = max_tokens

@@ -35,15 +35,24 @@ __all__ = [
 ]
 
 
-def make_backend(backend: JudgeBackend | str = "openai", **options: Any) -> JudgeBackend:
-    """A backend object, or one built by kind (``"openai"``, ``"transformers"``) with
-    ``options`` (``model=...``, ``base_url=...``, ...)."""
+def make_backend(
+    backend: JudgeBackend | str = "openai",
+    *,
+    model: str | None = None,
+    base_url: str | None = None,
+    api_key_env: str | None = None,
+    **options: Any,
+) -> JudgeBackend:
+    """A ready backend as it is, or one built by kind (``"openai"``, ``"transformers"``) for
+    ``model`` with ``options`` (``max_concurrency=...``, ``timeout=...``, ...)."""
+    named = {"base_url": base_url, "api_key_env": api_key_env}
+    given = {key: value for key, value in named.items() if value is not None}
     if isinstance(backend, JudgeBackend):
-        if options:
-            raise TypeError(f"options {sorted(options)} given with a ready backend {backend!r}")
+        if model is not None or given or options:
+            raise ValueError("give either a ready backend or model/base_url/options, not both")
         return backend
     if backend not in BACKENDS:
         raise ValueError(f"unknown judge backend {backend!r}: use one of {', '.join(BACKENDS)}")
-    if options.get("model") is None:
+    if model is None:
         raise ValueError(f"the {backend!r} judge backend needs model=... (the judge model's name)")
-    return BACKENDS[backend](**options)
+    return BACKENDS[backend](model=model, **given, **options)
