@@ -19,7 +19,14 @@ from typing import Any
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
 from rewardkit.rewards.registry import register_reward
-from rewardkit.text import THINK_CLOSE, THINK_OPEN, all_boxed, final_answer, split_think
+from rewardkit.text import (
+    THINK_CLOSE,
+    THINK_OPEN,
+    ThinkSplit,
+    all_boxed,
+    final_answer,
+    split_think,
+)
 
 __all__ = [
     "AnswerOutsideThink",
@@ -51,6 +58,19 @@ def _span_opened_in_prompt(sample: Sample, status: str) -> bool:
         return False
     in_prompt = think_opened_in_prompt(sample.prompt)
     return in_prompt is None or in_prompt
+
+
+def _answerable_split(sample: Sample) -> ThinkSplit | RewardResult:
+    """The think split of a completion that can hold an answer, or the zero reward of one
+    that cannot (empty, or its think span never closes)."""
+    if not sample.text.strip():
+        return RewardResult(0.0, "empty_completion")
+    split = split_think(sample.text)
+    if split.status == "unclosed" or (
+        split.status == "none" and think_opened_in_prompt(sample.prompt)
+    ):
+        return RewardResult(0.0, "unclosed_think")
+    return split
 
 
 def _think_reason(sample: Sample) -> tuple[str, str | None, str]:
@@ -168,14 +188,9 @@ class SingleBoxedAnswer(Reward):
         self.require_think = require_think
 
     def score_sample(self, sample: Sample) -> RewardResult:
-        text = sample.text
-        if not text.strip():
-            return RewardResult(0.0, "empty_completion")
-        split = split_think(text)
-        if split.status == "unclosed" or (
-            split.status == "none" and think_opened_in_prompt(sample.prompt)
-        ):
-            return RewardResult(0.0, "unclosed_think")
+        split = _answerable_split(sample)
+        if isinstance(split, RewardResult):
+            return split
         if split.status == "none" and self.require_think:
             return RewardResult(0.0, "no_think")
         boxes = all_boxed(split.answer)
@@ -261,14 +276,9 @@ class AnswerOutsideThink(Reward):
         self.boxed_only = boxed_only
 
     def score_sample(self, sample: Sample) -> RewardResult:
-        text = sample.text
-        if not text.strip():
-            return RewardResult(0.0, "empty_completion")
-        split = split_think(text)
-        if split.status == "unclosed" or (
-            split.status == "none" and think_opened_in_prompt(sample.prompt)
-        ):
-            return RewardResult(0.0, "unclosed_think")
+        split = _answerable_split(sample)
+        if isinstance(split, RewardResult):
+            return split
         outside = final_answer(split.answer, conventions=not self.boxed_only)
         if outside.answer is not None:
             return RewardResult(1.0, OK, {"answer": outside.answer})
