@@ -17,7 +17,9 @@ from dataclasses import dataclass
 from rewardkit.verify.errors import MathParseError
 
 __all__ = [
+    "CAPITAL_GREEK",
     "CURRENCY_CODES",
+    "GREEK_LETTERS",
     "MAX_DEPTH",
     "MAX_LENGTH",
     "MIN_WORD",
@@ -58,7 +60,7 @@ _SUPERSCRIPTS = str.maketrans(
 )
 _SUPERSCRIPT_RE = re.compile("[\u2070\u00b9\u00b2\u00b3\u2074-\u2079\u207b]+")
 # Greek letters typed as Unicode (U+03B1 to U+03C9, U+0391 to U+03A9): α is \alpha.
-_GREEK_LETTERS = (
+GREEK_LETTERS = (
     "alpha",
     "beta",
     "gamma",
@@ -85,7 +87,7 @@ _GREEK_LETTERS = (
     "psi",
     "omega",
 )  # U+03C2 is the final sigma
-_CAPITAL_GREEK = (
+CAPITAL_GREEK = (
     "Gamma",
     "Delta",
     "Theta",
@@ -97,9 +99,9 @@ _CAPITAL_GREEK = (
     "Psi",
     "Omega",
 )
-for _k, _name in enumerate(_GREEK_LETTERS):
+for _k, _name in enumerate(GREEK_LETTERS):
     _UNICODE.setdefault(chr(0x03B1 + _k), f"\\{_name} ")
-    if _name.capitalize() in _CAPITAL_GREEK and _k != 17:
+    if _name.capitalize() in CAPITAL_GREEK and _k != 17:
         _UNICODE.setdefault(chr(0x0391 + _k), f"\\{_name.capitalize()} ")
 _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _CURRENCY = re.compile(r"[\u20ac\u00a3\u00a5\u20b9]|\\(?:euro|pounds|yen|textdollar)(?![A-Za-z])")

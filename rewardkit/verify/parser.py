@@ -25,7 +25,14 @@ import sympy as sp
 
 from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.errors import MathParseError
-from rewardkit.verify.lexer import MIN_WORD, Token, clean_latex, tokenize
+from rewardkit.verify.lexer import (
+    CAPITAL_GREEK,
+    GREEK_LETTERS,
+    MIN_WORD,
+    Token,
+    clean_latex,
+    tokenize,
+)
 
 __all__ = [
     "PM",
@@ -164,47 +171,13 @@ _ARROWS = frozenset({"to", "rightarrow"})
 _ORDINALS = frozenset({"st", "nd", "rd", "th"})
 _INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
 _INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
-_GREEK = frozenset(
-    {
-        "alpha",
-        "beta",
-        "gamma",
-        "delta",
-        "epsilon",
-        "varepsilon",
-        "zeta",
-        "eta",
-        "theta",
-        "vartheta",
-        "iota",
-        "kappa",
-        "lambda",
-        "mu",
-        "nu",
-        "xi",
-        "omicron",
-        "rho",
-        "sigma",
-        "tau",
-        "upsilon",
-        "phi",
-        "varphi",
-        "chi",
-        "psi",
-        "omega",
-        "Gamma",
-        "Delta",
-        "Theta",
-        "Lambda",
-        "Xi",
-        "Sigma",
-        "Upsilon",
-        "Phi",
-        "Psi",
-        "Omega",
-        "ell",
-    }
-)
+# Greek letters are plain symbols (pi is a constant, handled apart).
+_GREEK = (frozenset(GREEK_LETTERS + CAPITAL_GREEK) - {"pi"}) | {
+    "varepsilon",
+    "vartheta",
+    "varphi",
+    "ell",
+}
 _CONSTANTS = {
     "pi": sp.pi,
     "infty": sp.oo,
