@@ -16,10 +16,8 @@ interruption resumes the generation and the scoring where they stopped.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 from pathlib import Path
-from typing import Any
 
 from rewardkit.filters import (
     FORMATS,
@@ -103,7 +101,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    rewards = [_reward(spec) for spec in args.reward]
+    rewards = [get_reward(spec) for spec in args.reward]
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
     scorer = Scorer(
         rewards,
@@ -181,18 +179,3 @@ def run(args: argparse.Namespace) -> int:
         print(f"{label:<12}{path}")
     sys.stdout.flush()
     return 0
-
-
-def _reward(spec: str) -> Any:
-    """``name`` or ``module:attr``, with options after ``@`` as ``key=value,...``."""
-    target, _, options = spec.partition("@")
-    kwargs: dict[str, Any] = {}
-    for item in filter(None, (part.strip() for part in options.split(","))):
-        key, eq, raw = item.partition("=")
-        if not eq:
-            raise ValueError(f"reward option {item!r} in {spec!r} is not key=value")
-        try:
-            kwargs[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            kwargs[key.strip()] = raw.strip()
-    return get_reward(target.strip(), **kwargs)

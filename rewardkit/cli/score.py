@@ -23,7 +23,11 @@ from rewardkit.rewards import get_reward
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser = subparsers.add_parser("score", help="score a JSONL file of completions")
-    parser.add_argument("--reward", required=True, help="registered name or module:attribute")
+    parser.add_argument(
+        "--reward",
+        required=True,
+        help="registered name or module:attribute; options after @ (name@key=value,...)",
+    )
     parser.add_argument("--data", required=True, type=Path, help="input JSONL file")
     parser.add_argument(
         "--out", type=Path, help="per-row scores (JSONL); default: DATA with .scores.jsonl"

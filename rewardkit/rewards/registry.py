@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import importlib
+import json
 from collections.abc import Callable
 from typing import Any
 
@@ -36,8 +37,16 @@ def get_reward(spec: str, **kwargs: Any) -> Callable[..., Any]:
     """Build a reward from a registered name or a ``module:attribute`` path.
 
     A class or factory found either way is called with ``kwargs``; any other callable
-    found by path (a plain reward function, a reward object) is returned as it is.
+    found by path (a plain reward function, a reward object) is returned as it is. Options
+    can also follow the name after ``@`` as ``key=value`` pairs separated by commas, each
+    value read as JSON when it parses, as on the command line:
+
+    >>> get_reward("boxed_accuracy@boxed_only=false,gold_column=target").gold_columns
+    ('target',)
     """
+    spec, _, options = spec.partition("@")
+    spec = spec.strip()
+    kwargs = {**_parse_options(options, spec), **kwargs}
     _load_builtins()
     if spec in _REGISTRY:
         return _REGISTRY[spec](**kwargs)
@@ -60,6 +69,19 @@ def get_reward(spec: str, **kwargs: Any) -> Callable[..., Any]:
     if kwargs:
         raise TypeError(f"{spec!r} is not a class, so it takes no options (got {sorted(kwargs)})")
     return target
+
+
+def _parse_options(options: str, spec: str) -> dict[str, Any]:
+    parsed: dict[str, Any] = {}
+    for item in filter(None, (part.strip() for part in options.split(","))):
+        key, eq, raw = item.partition("=")
+        if not eq or not key.strip():
+            raise ValueError(f"reward option {item!r} of {spec!r} is not key=value")
+        try:
+            parsed[key.strip()] = json.loads(raw)
+        except json.JSONDecodeError:
+            parsed[key.strip()] = raw.strip()
+    return parsed
 
 
 def _load_builtins() -> None:

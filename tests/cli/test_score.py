@@ -106,3 +106,13 @@ def test_readme_example_file_scores(tmp_path, capsys):
     assert {"ok", "wrong_answer", "no_answer", "unbalanced_braces", "unclosed_think"} <= set(
         reasons
     )
+
+
+def test_reward_options_after_at(tmp_path):
+    data = write_jsonl(tmp_path / "in.jsonl", [{"completion": "#### 7", "answer": "7"}])
+    out = tmp_path / "out.jsonl"
+    args = ["score", "--data", str(data), "--out", str(out), "--reward"]
+    assert main([*args, "boxed_accuracy@boxed_only=false"]) == 0
+    assert json.loads(out.read_text())["reward"] == 1.0
+    assert main([*args, "boxed_accuracy"]) == 0
+    assert json.loads(out.read_text())["reward"] == 0.0

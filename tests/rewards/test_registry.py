@@ -36,3 +36,14 @@ def test_unknown_rewards_name_the_known_ones_or_the_problem(spec):
 def test_registering_a_second_reward_under_a_taken_name_fails():
     with pytest.raises(ValueError, match="already registered"):
         register_reward("boxed_accuracy")(lambda: None)
+
+
+def test_options_after_at_as_on_the_command_line():
+    reward = get_reward("boxed_accuracy@boxed_only=false, gold_column=target")
+    assert (reward.boxed_only, reward.gold_columns) == (False, ("target",))
+    assert get_reward("boxed_accuracy@boxed_only=true", boxed_only=False).boxed_only is False
+
+
+def test_malformed_options_are_a_clear_error():
+    with pytest.raises(ValueError, match="is not key=value"):
+        get_reward("boxed_accuracy@boxed_only")
