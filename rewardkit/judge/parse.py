@@ -91,19 +91,24 @@ class TokenLogprob:
     top: tuple[tuple[str, float], ...] = ()
 
 
-def answer_region(reply: str) -> tuple[str, int] | None:
-    """The part of ``reply`` after the last ``</think>`` and its offset; ``None`` when a
-    ``<think>`` is never closed (the judge ran out of tokens while thinking).
+def answer_region(reply: str) -> tuple[str, int] | str:
+    """The part of ``reply`` after the last ``</think>`` and its offset, or why there is
+    none: ``empty_reply``, or ``unclosed_think`` when a ``<think>`` is never closed (the
+    judge ran out of tokens while thinking).
 
     >>> answer_region("<think>hmm</think> YES")
     (' YES', 18)
+    >>> answer_region("<think>hmm")
+    'unclosed_think'
     """
+    if not reply or not reply.strip():
+        return EMPTY_REPLY
     close = reply.rfind(THINK_CLOSE)
     if close >= 0:
         start = close + len(THINK_CLOSE)
         return reply[start:], start
     if THINK_OPEN in reply:
-        return None
+        return UNCLOSED_THINK
     return reply, 0
 
 
@@ -171,11 +176,9 @@ def parse_rating(reply: str, low: float, high: float) -> ParsedVerdict:
     >>> parse_rating("[RESULT] 11", 1, 10).reason
     'out_of_range'
     """
-    if not reply or not reply.strip():
-        return ParsedVerdict(None, EMPTY_REPLY)
     located = answer_region(reply)
-    if located is None:
-        return ParsedVerdict(None, UNCLOSED_THINK)
+    if isinstance(located, str):
+        return ParsedVerdict(None, located)
     region, offset = located
     # Fast path: the instructed last line; nothing can come after it, so it is the verdict.
     final = _FINAL_RATING.search(region, max(0, len(region) - 64))
@@ -212,11 +215,9 @@ def parse_yes_no(reply: str) -> ParsedVerdict:
     >>> parse_yes_no("[RESULT] No").value
     0.0
     """
-    if not reply or not reply.strip():
-        return ParsedVerdict(None, EMPTY_REPLY)
     located = answer_region(reply)
-    if located is None:
-        return ParsedVerdict(None, UNCLOSED_THINK)
+    if isinstance(located, str):
+        return ParsedVerdict(None, located)
     region, offset = located
     final = _FINAL_YES_NO.search(region, max(0, len(region) - 32))
     if final is not None:  # fast path, as in parse_rating
@@ -253,11 +254,9 @@ def parse_ranking(reply: str, count: int) -> tuple[list[int] | None, str]:
     >>> parse_ranking("Ranking: 1 > 1 > 2", 3)
     (None, 'out_of_range')
     """
-    if not reply or not reply.strip():
-        return None, EMPTY_REPLY
     located = answer_region(reply)
-    if located is None:
-        return None, UNCLOSED_THINK
+    if isinstance(located, str):
+        return None, located
     region, _ = located
     candidates: list[tuple[int, list]] = []
     for start, obj in _json_objects(region):
@@ -288,11 +287,9 @@ def parse_first_error(reply: str, n_steps: int) -> ParsedVerdict:
     >>> parse_first_error(r"\\boxed{7}", 4).reason
     'out_of_range'
     """
-    if not reply or not reply.strip():
-        return ParsedVerdict(None, EMPTY_REPLY)
     located = answer_region(reply)
-    if located is None:
-        return ParsedVerdict(None, UNCLOSED_THINK)
+    if isinstance(located, str):
+        return ParsedVerdict(None, located)
     region, offset = located
     candidates: list[tuple[int, int, str, object]] = []
     for box in all_boxed(region):
