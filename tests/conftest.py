@@ -34,10 +34,10 @@ def shared_data() -> Path:
 
 @pytest.fixture
 def tiny_grpo_config(tmp_path):
-    """Build a GRPOConfig for a 2-step CPU run on the tiny model (a few seconds); any field
-    can be overridden."""
+    """Build a GRPOConfig (or a subclass given first) for a 2-step CPU run on the tiny model
+    (a few seconds); any field can be overridden."""
 
-    def build(**overrides):
+    def build(config_class=None, **overrides):
         from trl import GRPOConfig
 
         settings = {
@@ -53,6 +53,6 @@ def tiny_grpo_config(tmp_path):
             "save_strategy": "no",
             "beta": 0.04,
         }
-        return GRPOConfig(**{**settings, **overrides})
+        return (config_class or GRPOConfig)(**{**settings, **overrides})
 
     return build

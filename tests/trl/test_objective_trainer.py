@@ -61,31 +61,13 @@ def _dataset():
     )
 
 
-def _config(tmp_path, **overrides):
-    settings = {
-        "output_dir": str(tmp_path),
-        "per_device_train_batch_size": 4,
-        "num_generations": G,
-        "max_completion_length": 8,
-        "max_steps": 2,
-        "learning_rate": 1e-3,
-        "logging_steps": 1,
-        "report_to": "none",
-        "use_cpu": True,
-        "save_strategy": "no",
-        "beta": 0.04,
-    }
-    settings.update(overrides)
-    return ObjectiveGRPOConfig(**settings)
-
-
 def _trainer(
-    model_path, tmp_path, reward_funcs=None, trainer_class=ObjectiveGRPOTrainer, **overrides
+    model_path, build_config, reward_funcs=None, trainer_class=ObjectiveGRPOTrainer, **overrides
 ):
     return trainer_class(
         model=model_path,
         reward_funcs=reward_funcs or [LengthParity()],
-        args=_config(tmp_path, **overrides),
+        args=build_config(ObjectiveGRPOConfig, **overrides),
         train_dataset=_dataset(),
     )
 
@@ -116,12 +98,14 @@ TRL_SETTINGS = {
 
 @pytest.mark.parametrize("setting", list(TRL_SETTINGS), ids=list(TRL_SETTINGS))
 def test_default_objective_matches_trls_compute_loss_and_gradient(
-    tiny_model_path, tmp_path, setting
+    tiny_model_path, tiny_grpo_config, setting
 ):
     from trl import GRPOTrainer
 
-    ours = _trainer(tiny_model_path, tmp_path, **TRL_SETTINGS[setting])
-    theirs = _trainer(tiny_model_path, tmp_path, trainer_class=GRPOTrainer, **TRL_SETTINGS[setting])
+    ours = _trainer(tiny_model_path, tiny_grpo_config, **TRL_SETTINGS[setting])
+    theirs = _trainer(
+        tiny_model_path, tiny_grpo_config, trainer_class=GRPOTrainer, **TRL_SETTINGS[setting]
+    )
     for trainer in (
         ours,
         theirs,
@@ -163,10 +147,10 @@ def test_default_objective_matches_trls_compute_loss_and_gradient(
     assert losses[0].abs() > 1e-4  # a real loss, not a trivially equal zero
 
 
-def test_default_advantages_equal_trls(tiny_model_path, tmp_path):
+def test_default_advantages_equal_trls(tiny_model_path, tiny_grpo_config):
     from trl import GRPOTrainer
 
-    trainer = _trainer(tiny_model_path, tmp_path)
+    trainer = _trainer(tiny_model_path, tiny_grpo_config)
     trainer.model.train()
     torch.manual_seed(0)
     inputs = [{"prompt": q, "solution": a} for q, a in PROBLEMS[:3] for _ in range(G)]
@@ -212,8 +196,10 @@ RUNS.update(
 
 
 @pytest.mark.parametrize("overrides", list(RUNS.values()), ids=list(RUNS))
-def test_two_step_training_run_for_each_loss_and_kl_placement(tiny_model_path, tmp_path, overrides):
-    trainer = _trainer(tiny_model_path, tmp_path, **overrides)
+def test_two_step_training_run_for_each_loss_and_kl_placement(
+    tiny_model_path, tiny_grpo_config, overrides
+):
+    trainer = _trainer(tiny_model_path, tiny_grpo_config, **overrides)
     before = [p.detach().clone() for p in trainer.model.parameters()]
     trainer.train()
     assert trainer.state.global_step == 2
@@ -229,10 +215,10 @@ def test_two_step_training_run_for_each_loss_and_kl_placement(tiny_model_path, t
     assert changed, "the policy did not move"
 
 
-def test_kl_in_the_reward_shifts_the_advantages_by_beta_times_k1(tiny_model_path, tmp_path):
+def test_kl_in_the_reward_shifts_the_advantages_by_beta_times_k1(tiny_model_path, tiny_grpo_config):
     trainer = _trainer(
         tiny_model_path,
-        tmp_path,
+        tiny_grpo_config,
         kl_placement="reward",
         kl_estimator="k1",
         kl_reward_level="sequence",
@@ -254,8 +240,10 @@ def test_kl_in_the_reward_shifts_the_advantages_by_beta_times_k1(tiny_model_path
     assert not trainer._kl_in_loss
 
 
-def test_token_rewards_become_token_level_prime_advantages(tiny_model_path, tmp_path):
-    trainer = _trainer(tiny_model_path, tmp_path, reward_funcs=[LengthParity(), DigitSteps()])
+def test_token_rewards_become_token_level_prime_advantages(tiny_model_path, tiny_grpo_config):
+    trainer = _trainer(
+        tiny_model_path, tiny_grpo_config, reward_funcs=[LengthParity(), DigitSteps()]
+    )
     assert trainer.advantage_estimator == "prime"
     batch = _rollout(trainer)
     mask = batch["completion_mask"].float()
@@ -272,10 +260,10 @@ def test_token_rewards_become_token_level_prime_advantages(tiny_model_path, tmp_
     assert trainer.state.global_step == 2
 
 
-def test_token_rewards_can_be_switched_off(tiny_model_path, tmp_path):
+def test_token_rewards_can_be_switched_off(tiny_model_path, tiny_grpo_config):
     trainer = _trainer(
         tiny_model_path,
-        tmp_path,
+        tiny_grpo_config,
         reward_funcs=[LengthParity(), DigitSteps()],
         use_token_rewards=False,
     )
@@ -285,18 +273,20 @@ def test_token_rewards_can_be_switched_off(tiny_model_path, tmp_path):
     torch.testing.assert_close(batch["advantages"], group_advantages(scores, G))
 
 
-def test_token_rewards_of_the_wrong_length_raise_a_clear_error(tiny_model_path, tmp_path):
-    trainer = _trainer(tiny_model_path, tmp_path, reward_funcs=[LengthParity(), WrongLength()])
+def test_token_rewards_of_the_wrong_length_raise_a_clear_error(tiny_model_path, tiny_grpo_config):
+    trainer = _trainer(
+        tiny_model_path, tiny_grpo_config, reward_funcs=[LengthParity(), WrongLength()]
+    )
     with pytest.raises(
         ValueError, match=r"wrong_length.token_rewards gave \d+ values for completion 0 of \d+"
     ):
         _rollout(trainer)
 
 
-def test_dynamic_sampling_replaces_groups_without_signal(tiny_model_path, tmp_path):
+def test_dynamic_sampling_replaces_groups_without_signal(tiny_model_path, tiny_grpo_config):
     trainer = _trainer(
         tiny_model_path,
-        tmp_path,
+        tiny_grpo_config,
         reward_funcs=[ConstantForFive()],
         dynamic_sampling=True,
         max_steps=1,
@@ -315,7 +305,9 @@ def test_dynamic_sampling_replaces_groups_without_signal(tiny_model_path, tmp_pa
     assert trainer.state.global_step == 1
 
 
-def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(tiny_model_path, tmp_path):
+def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(
+    tiny_model_path, tiny_grpo_config
+):
     class Constant:
         __name__ = "constant"
 
@@ -324,7 +316,7 @@ def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(tiny_mode
 
     trainer = _trainer(
         tiny_model_path,
-        tmp_path,
+        tiny_grpo_config,
         reward_funcs=[Constant()],
         dynamic_sampling=True,
         dynamic_sampling_max_rounds=2,
@@ -336,9 +328,9 @@ def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(tiny_mode
     assert trainer._metrics["train"]["dynamic_sampling/filled_fraction"][-1] == 0.0
 
 
-def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path):
+def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path, tiny_grpo_config):
     trainer = _trainer(
-        tiny_model_path, tmp_path, advantage_estimator="gae", value_learning_rate=1e-2
+        tiny_model_path, tiny_grpo_config, advantage_estimator="gae", value_learning_rate=1e-2
     )
     assert trainer.value_head is not None
     batch = _rollout(trainer)
@@ -357,17 +349,17 @@ def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path):
     assert set(state) == {"out.weight", "out.bias"}
     # a checkpoint keeps the critic's optimizer too, and resuming restores both
     trainer.save_model(str(tmp_path / "checkpoint"), _internal_call=True)
-    resumed = _trainer(tiny_model_path, tmp_path, advantage_estimator="gae")
+    resumed = _trainer(tiny_model_path, tiny_grpo_config, advantage_estimator="gae")
     resumed._load_from_checkpoint(str(tmp_path / "checkpoint"))
     for a, b in zip(trainer.value_head.parameters(), resumed.value_head.parameters(), strict=True):
         assert torch.equal(a, b)
     assert resumed.value_optimizer.state_dict()["state"][0]["step"] == 2
 
 
-def test_the_critic_learns_the_returns_of_a_fixed_batch(tiny_model_path, tmp_path):
+def test_the_critic_learns_the_returns_of_a_fixed_batch(tiny_model_path, tiny_grpo_config):
     trainer = _trainer(
         tiny_model_path,
-        tmp_path,
+        tiny_grpo_config,
         advantage_estimator="gae",
         value_learning_rate=3e-2,
         value_clip=None,
@@ -435,11 +427,13 @@ def test_config_loads_with_trl_parser_and_rejects_bad_names(tmp_path):
     assert ObjectiveGRPOConfig(**base, importance_sampling_level="sequence").policy_loss == "gspo"
 
 
-def test_dapo_by_name_clips_higher_unless_epsilon_high_is_set(tiny_model_path, tmp_path):
+def test_dapo_by_name_clips_higher_unless_epsilon_high_is_set(tiny_model_path, tiny_grpo_config):
     logp, old = torch.log(torch.full((1, 1), 1.25)), torch.zeros(1, 1)
     positive, mask = torch.ones(1, 1), torch.ones(1, 1)
     for epsilon_high, clipped in ((None, False), (0.2, True)):
-        trainer = _trainer(tiny_model_path, tmp_path, policy_loss="dapo", epsilon_high=epsilon_high)
+        trainer = _trainer(
+            tiny_model_path, tiny_grpo_config, policy_loss="dapo", epsilon_high=epsilon_high
+        )
         out = trainer._policy_loss_fn(logp, old, positive, mask, trainer._clip_config)
         assert out.clipped_high.item() is clipped
 
@@ -492,13 +486,13 @@ def test_concat_rollouts_repads_prompts_left_and_completions_right():
         _concat_rollouts([{**short, "pixel_values": torch.zeros(1, 3)}] * 2, pad_token_id=0)
 
 
-def test_default_training_run_reproduces_trls_weights(tiny_model_path, tmp_path):
+def test_default_training_run_reproduces_trls_weights(tiny_model_path, tiny_grpo_config):
     """Two optimizer steps (generation, rewards, advantages, loss, update) end where TRL's end."""
     from trl import GRPOTrainer
 
     trained = []
     for trainer_class in (ObjectiveGRPOTrainer, GRPOTrainer):
-        trainer = _trainer(tiny_model_path, tmp_path, trainer_class=trainer_class)
+        trainer = _trainer(tiny_model_path, tiny_grpo_config, trainer_class=trainer_class)
         if not trained:
             start = torch.cat([p.detach().flatten().clone() for p in trainer.model.parameters()])
         trainer.train()
