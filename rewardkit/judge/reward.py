@@ -212,11 +212,15 @@ class RubricJudgeReward(Reward):
         try:
             samples = make_samples(prompts, completions, completion_ids, kwargs)
         except (TypeError, ValueError) as exc:
-            logger.error("reward %s got a malformed batch: %s", self.__name__, exc)
-            return [RewardResult(None, INTERNAL_ERROR, {"error": str(exc)})] * len(
-                completions or ()
-            )
+            return self._malformed_batch(exc, completions)
         return await self.ascore_samples(samples)
+
+    def _malformed_batch(
+        self, exc: Exception, completions: Sequence[Any] | None
+    ) -> list[RewardResult]:
+        """One ``internal_error`` per completion of a batch the trainer passed malformed."""
+        logger.error("reward %s got a malformed batch: %s", self.__name__, exc)
+        return [RewardResult(None, INTERNAL_ERROR, {"error": str(exc)})] * len(completions or ())
 
     async def ascore_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """Score samples with the judge; never raises."""
@@ -474,10 +478,7 @@ class SyncRubricJudgeReward(RubricJudgeReward):
         try:
             results = self.score(prompts, completions, completion_ids, **kwargs)
         except (TypeError, ValueError) as exc:
-            logger.error("reward %s got a malformed batch: %s", self.__name__, exc)
-            results = [RewardResult(None, INTERNAL_ERROR, {"error": str(exc)})] * len(
-                completions or ()
-            )
+            results = self._malformed_batch(exc, completions)
         self._report(results, log_metric, log_extra)
         self._report_usage(before, results, log_metric)
         return [r.value for r in results]
