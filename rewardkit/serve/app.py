@@ -192,7 +192,7 @@ async def _read_json(request: Request, limit: int) -> Any:
     if not raw.strip():
         raise BadRequest("the body is empty; send a JSON object", status=400)
     try:
-        return json.loads(raw)
+        return json.loads(raw.decode("utf-8"))
     except UnicodeDecodeError as exc:
         raise BadRequest(f"the body is not UTF-8 text: {exc.reason}", status=400) from None
     except json.JSONDecodeError as exc:

@@ -42,7 +42,7 @@ from typing import Any
 from rewardkit.rewards.base import INTERNAL_ERROR, RewardResult, Sample
 from rewardkit.rewards.compose import as_reward
 from rewardkit.serve.worker import score_batch
-from rewardkit.verify.sandbox import WorkerPool
+from rewardkit.verify.sandbox import CallResult, WorkerPool
 
 __all__ = ["EXECUTORS", "Overloaded", "Scorer"]
 
@@ -50,6 +50,7 @@ logger = logging.getLogger(__name__)
 
 EXECUTORS = ("auto", "process", "thread", "async")
 TIMEOUT = "timeout"
+_START_TIMEOUT = 120.0  # seconds a fresh worker may take to import the reward
 
 
 class Overloaded(RuntimeError):
@@ -135,14 +136,16 @@ class Scorer:
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._wakeup = asyncio.Event()
-        self._slots = asyncio.Semaphore(self.processes)
+        self._gate = asyncio.Semaphore(self.processes)  # batches being formed or scored
+        self._workers = asyncio.Semaphore(self.processes)  # calls holding a worker
         # threads: one per batch in flight plus room for one-by-one rescoring
         self._threads = ThreadPoolExecutor(4 * self.processes, thread_name_prefix="rewardkit")
         if self.executor == "process":
             self._pool = WorkerPool(size=self.processes)
             await self._loop.run_in_executor(self._threads, self._pool.warm_up)
-            warm = [self._in_worker([]) for _ in range(self.processes)]  # load the reward
-            await asyncio.gather(*warm)
+            empty = (self._blob, [])
+            warm = [self._call(score_batch, empty, _START_TIMEOUT) for _ in range(self.processes)]
+            await asyncio.gather(*warm)  # each worker loads the reward
         self._dispatcher = self._loop.create_task(self._dispatch())
 
     async def score(self, samples: Sequence[Sample]) -> list[RewardResult]:
@@ -187,7 +190,7 @@ class Scorer:
                 continue
             if len(self._queue) < self.max_batch and self.max_wait > 0:
                 await asyncio.sleep(self.max_wait)
-            await self._slots.acquire()  # while every worker is busy, the batch grows
+            await self._gate.acquire()  # while every worker is busy, the batch grows
             size = min(self.max_batch, len(self._queue))
             batch = [self._queue.popleft() for _ in range(size)]
             if not self._queue:
@@ -197,60 +200,75 @@ class Scorer:
             task.add_done_callback(self._running.discard)
 
     async def _run(self, batch: list[tuple[Sample, asyncio.Future]]) -> None:
+        samples = [sample for sample, _ in batch]
         try:
-            results = await self._score([sample for sample, _ in batch])
+            try:
+                status, value = await self._attempt(samples)
+            finally:
+                self._gate.release()
+            if status != "ok":
+                value = await self._one_by_one(samples, status, value)
         except Exception as exc:  # noqa: BLE001  (never leave a request without an answer)
             logger.exception("scoring a batch of %s failed", self.name)
-            results = [_failure(INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")] * len(batch)
-        finally:
-            self._slots.release()
-        for (_, future), result in zip(batch, results, strict=True):
+            value = [_failure(INTERNAL_ERROR, f"{type(exc).__name__}: {exc}")] * len(batch)
+        for (_, future), result in zip(batch, value, strict=True):
             if not future.done():
                 future.set_result(result)
         self._pending -= len(batch)
 
-    async def _score(self, samples: list[Sample]) -> list[RewardResult]:
-        """Score a batch; when it overruns or fails, score its samples one by one."""
-        status, value = await self._attempt(samples)
-        if status == "ok":
-            return value
-        if len(samples) == 1:
-            reason = TIMEOUT if status == "timeout" else INTERNAL_ERROR
-            return [_failure(reason, value)]
-        logger.warning(
-            "a batch of %d for %s: %s; scoring one by one", len(samples), self.name, value
-        )
-        alone = await asyncio.gather(*(self._score([s]) for s in samples))
-        return [results[0] for results in alone]
+    async def _one_by_one(self, samples: list[Sample], status: str, error: str) -> list:
+        """After a batch overran or failed: each sample alone, so only the bad one fails."""
+        if len(samples) > 1:
+            logger.warning("%s: a batch of %d: %s; one by one", self.name, len(samples), error)
+            alone = await asyncio.gather(*(self._attempt([s]) for s in samples))
+        else:
+            alone = [(status, error)]
+        results = []
+        for status, value in alone:
+            if status == "ok":
+                results.append(value[0])
+            else:
+                results.append(_failure(TIMEOUT if status == TIMEOUT else INTERNAL_ERROR, value))
+        return results
 
     async def _attempt(self, samples: list[Sample]) -> tuple[str, Any]:
-        if self.executor == "process":
-            return await self._in_worker(samples)
-        try:
-            if self.executor == "async":
-                work = self.reward.ascore_samples(samples)
-            else:
-                work = self._loop.run_in_executor(self._threads, self.reward.score_batch, samples)
-            results = await asyncio.wait_for(work, self.timeout)
-        except asyncio.TimeoutError:
-            return "timeout", f"over {self.timeout:g} s"
-        except Exception as exc:  # noqa: BLE001
-            return "error", f"{type(exc).__name__}: {exc}"
-        if len(results) != len(samples):
-            return "error", f"{len(results)} results for {len(samples)} samples"
-        return "ok", list(results)
+        """``("ok", results)``, ``("timeout", message)`` or ``("error", message)``."""
+        async with self._workers:
+            if self.executor == "process":
+                return await self._in_worker(samples)
+            try:
+                if self.executor == "async":
+                    work = self.reward.ascore_samples(samples)
+                else:
+                    work = self._loop.run_in_executor(
+                        self._threads, self.reward.score_batch, samples
+                    )
+                results = await asyncio.wait_for(work, self.timeout)
+            except asyncio.TimeoutError:
+                return TIMEOUT, f"over {self.timeout:g} s"
+            except Exception as exc:  # noqa: BLE001
+                return "error", f"{type(exc).__name__}: {exc}"
+            if len(results) != len(samples):
+                return "error", f"{len(results)} results for {len(samples)} samples"
+            return "ok", list(results)
 
     async def _in_worker(self, samples: list[Sample]) -> tuple[str, Any]:
-        call = functools.partial(
-            self._pool.call, score_batch, (self._blob, samples), timeout=self.timeout
-        )
-        try:
-            result = await self._loop.run_in_executor(self._threads, call)
-        except (OSError, RuntimeError) as exc:  # no worker could be started, or pool closed
-            return "error", f"no worker: {exc}"
+        """One call in a worker; the caller holds a worker slot, so one is idle."""
+        result = await self._call(score_batch, (self._blob, samples), self.timeout)
+        if result.status == TIMEOUT:
+            # the worker was killed and a fresh one is starting: wait for it here, so that
+            # its start-up does not count against the next call's deadline
+            await self._call(score_batch, (self._blob, []), _START_TIMEOUT)
         if result.status == "ok":
             return "ok", result.value
         return result.status, result.error or result.status
+
+    async def _call(self, fn: Any, args: tuple, timeout: float) -> CallResult:
+        call = functools.partial(self._pool.call, fn, args, timeout=timeout)
+        try:
+            return await self._loop.run_in_executor(self._threads, call)
+        except (OSError, RuntimeError) as exc:  # no worker could be started, or pool closed
+            return CallResult("error", error=f"no worker: {exc}")
 
 
 def _failure(reason: str, error: str) -> RewardResult:

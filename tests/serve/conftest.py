@@ -24,12 +24,6 @@ def importable_test_rewards(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", os.pathsep.join(p for p in paths if p))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class LiveServer:
     """``start(app)`` serves ``app`` on a free loopback port; ``stop()`` ends them all."""
 
