@@ -10,7 +10,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("score", "audit", "filter")
+SUBCOMMANDS = ("score", "audit", "filter", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:
