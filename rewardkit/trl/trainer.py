@@ -54,6 +54,7 @@ from rewardkit.objectives.registry import (
     POLICY_LOSSES,
 )
 from rewardkit.objectives.value import ValueHead, clipped_value_loss
+from rewardkit.trl.device import has_accelerator
 
 logger = logging.getLogger(__name__)
 
@@ -82,7 +83,9 @@ class ObjectiveGRPOConfig(GRPOConfig):
     """``GRPOConfig`` plus the objective's choices by name (loads with ``TrlParser``).
 
     Options left at ``None`` follow TRL's own settings (``loss_type``, ``scale_rewards``,
-    ``importance_sampling_level``), so the default objective is TRL's.
+    ``importance_sampling_level``), so the default objective is TRL's. On a machine without
+    a GPU it sets ``use_cpu=True`` and ``bf16=False`` (with one log line) where TRL's
+    ``GRPOConfig`` would refuse its own ``bf16`` default.
     """
 
     kl_estimator: str = field(
@@ -166,6 +169,9 @@ class ObjectiveGRPOConfig(GRPOConfig):
     )
 
     def __post_init__(self) -> None:
+        if not self.use_cpu and not has_accelerator():  # TRL's bf16 default fails on a CPU
+            logger.warning("no GPU found: training on the CPU (use_cpu=True, bf16=False)")
+            self.use_cpu, self.bf16 = True, False
         super().__post_init__()
         if self.policy_loss is None or self.loss_aggregation is None:
             if self.loss_type not in TRL_LOSS_TYPES:
@@ -563,7 +569,9 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
             1 + rounds,
             min(found, wanted),
             wanted,
-            "" if found >= wanted else " (the rest are signal-free: raise "
+            ""
+            if found >= wanted
+            else " (the rest are signal-free: raise "
             "dynamic_sampling_max_rounds or check the reward)",
         )
 
