@@ -132,7 +132,9 @@ def test_a_crash_loses_no_finished_verdict(serve, tmp_path):
         child.send_signal(signal.SIGKILL)  # a hard crash: no cleanup, no atexit
         child.wait(timeout=10)
     assert len(JudgeCache(cache)) == 5
-    healthy = serve()
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    server.stop()  # the same judge comes back at the same URL (the URL is in the key)
+    healthy = serve(port=port)
     values = _reward(healthy, cache)(prompts=["q"] * 10, completions=_completions(10))
     assert None not in values
     assert healthy.count == 5  # only the verdicts the crash interrupted are asked again
