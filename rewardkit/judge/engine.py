@@ -184,18 +184,18 @@ class JudgeClient:
     ) -> None:
         """Record the outcome of ``requests[pending[j]]`` the moment it arrives."""
         i = pending[j]
-        if isinstance(outcome, JudgeFailure):
-            if answers[i] is None:  # a failed re-ask keeps the first reply's answer
-                answers[i] = Answer(None, None, outcome, outcome.reason, round_)
-            return
-        self.answered = True
-        parsed, reason = parse(i, outcome)
-        if parsed is None and outcome.truncated:
-            reason = TRUNCATED
         previous = answers[i]
+        if isinstance(outcome, JudgeFailure):
+            parsed, reply, failure, reason = None, None, outcome, outcome.reason
+        else:
+            self.answered = True
+            parsed, reason = parse(i, outcome)
+            if parsed is None and outcome.truncated:
+                reason = TRUNCATED
+            reply, failure = outcome, None
         if parsed is not None or previous is None:
-            answers[i] = Answer(parsed, outcome, None, reason, round_)
-        else:  # no verdict again: report the first reply's reason
+            answers[i] = Answer(parsed, reply, failure, reason, round_)
+        else:  # the re-ask brought no verdict either: report the first reply's reason
             answers[i] = previous._replace(reasks=round_)
 
     def _reask(self, request: JudgeRequest, reply: JudgeReply) -> JudgeRequest | None:

@@ -271,11 +271,9 @@ class OpenAIBackend(JudgeBackend):
                 self.breaker.record_failure(outcome.detail)
             if outcome.reason not in _RETRYABLE:
                 break
+            # A request already retrying keeps to its own budget; the breaker only stops
+            # new requests from queueing up behind a judge that is down.
             wait = self._backoff(attempt - 1, wait_hint)
-            if not self.breaker.allows():  # wait out the cool-down, if the budget allows
-                if self.retry_for is None:
-                    break
-                wait = max(wait, self.breaker.remaining())
             if not self._may_retry(attempt, time.monotonic() + wait - started):
                 break
             await asyncio.sleep(wait)
