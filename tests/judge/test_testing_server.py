@@ -60,6 +60,7 @@ def test_it_shuts_down_quietly_with_open_keep_alive_connections(caplog):
     server = FakeJudgeServer(faults=["ok", "slow"], slow_seconds=30).start()
     idle = httpx.Client(base_url=server.base_url)
     assert idle.post("/chat/completions", json=BODY).status_code == 200  # stays open
+
     def wait_for_the_slow_reply():
         with pytest.raises(httpx.RemoteProtocolError):  # the server went away
             httpx.post(server.base_url + "/chat/completions", json=BODY, timeout=10)
