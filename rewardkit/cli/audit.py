@@ -17,7 +17,7 @@ import json
 import sys
 from pathlib import Path
 
-from rewardkit.rewards import get_reward
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.testing.audit import DEFAULT_THRESHOLD, audit_reward, comparison_table
 from rewardkit.testing.probes import DEFAULT_PROBLEMS, PROBES, get_probe
 
@@ -59,6 +59,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="record a reward call that takes longer as an error (runs calls in a thread)",
     )
+    add_model_verifier_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -67,8 +68,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--problems must be between 1 and {len(DEFAULT_PROBLEMS)}")
     probes = [get_probe(name) for name in args.probe] if args.probe else list(PROBES)
     reports = []
-    for spec in args.rewards:
-        reward = get_reward(spec)
+    for reward in build_rewards(args.rewards, args):
         report = audit_reward(
             reward,
             problems=DEFAULT_PROBLEMS[: args.problems],

@@ -18,7 +18,7 @@ from typing import Any
 
 from tqdm import tqdm
 
-from rewardkit.rewards import get_reward
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -35,13 +35,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--completion-field", default="completion")
     parser.add_argument("--prompt-field", default="prompt")
     parser.add_argument("--batch-size", type=int, default=256)
+    add_model_verifier_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
-    reward = get_reward(args.reward)
+    [reward] = build_rewards([args.reward], args)
     score = getattr(reward, "score", None)
     out = args.out or args.data.with_suffix(".scores.jsonl")
     values: list[float] = []
