@@ -39,11 +39,11 @@ def test_score_asks_the_model_about_rejected_answers(server, tmp_path, capsys):
     ]
     data = write(tmp_path / "rows.jsonl", rows)
     reward = "boxed_accuracy@units=match"
-    status = main(
-        ["score", "--reward", reward, "--data", str(data), "--model-verifier", spec(server)]
-    )
+    out = tmp_path / "rows.scores.jsonl"
+    command = ["score", "--reward", reward, "--data", str(data), "--out", str(out)]
+    status = main([*command, "--model-verifier", spec(server)])
     assert status == 0
-    scored = [json.loads(x) for x in (tmp_path / "rows.scores.jsonl").read_text().splitlines()]
+    scored = [json.loads(x) for x in out.read_text().splitlines()]
     assert [r["reason"] for r in scored] == ["ok", "ok_by_model", "wrong_by_model", "no_answer"]
     assert [r["reward"] for r in scored] == [1.0, 1.0, 0.0, 0.0]
     assert server.count == 2
@@ -54,7 +54,7 @@ def test_a_bad_spec_is_a_clear_error(tmp_path, capsys):
     data = write(tmp_path / "rows.jsonl", [{"completion": "x", "answer": "1"}])
 
     def score(reward, verifier):
-        command = ["score", "--reward", reward, "--data", str(data)]
+        command = ["score", "--reward", reward, "--data", str(data), "--out", str(tmp_path / "o")]
         return main([*command, "--model-verifier", verifier])
 
     assert score("boxed_accuracy", "tinyv") == 2
