@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.filters import (
     FORMATS,
     Exporter,
@@ -35,7 +36,6 @@ from rewardkit.filters import (
 )
 from rewardkit.filters.export import PAIRINGS
 from rewardkit.filters.shards import SettingsMismatch, ShardError
-from rewardkit.rewards import get_reward
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -78,6 +78,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scoring.add_argument("--pass-threshold", type=float, default=1.0)
     scoring.add_argument("--batch-size", type=int, default=512)
     scoring.add_argument("--workers", type=int, default=1, help="scoring processes")
+    add_model_verifier_argument(scoring)
 
     filtering = parser.add_argument_group("filters")
     filtering.add_argument(
@@ -133,7 +134,7 @@ _FLAGS = {
 
 
 def run(args: argparse.Namespace) -> int:
-    rewards = [get_reward(spec) for spec in args.reward]
+    rewards = build_rewards(args.reward, args)
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
     scorer = Scorer(
         rewards,
