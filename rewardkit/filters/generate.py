@@ -32,7 +32,7 @@ _COMPLETION_KEYS = ("completion", "solution", "response", "text", "output")
 
 def iter_records(source: Any) -> Iterator[dict[str, Any]]:
     """Stream the records of a JSONL (optionally ``.gz``) or Parquet file, a
-    ``datasets.Dataset`` / ``IterableDataset``, or any iterable of dicts.
+    ``datasets.Dataset`` / ``IterableDataset``, a Ray Dataset, or any iterable of dicts.
 
     >>> list(iter_records([{"a": 1}]))
     [{'a': 1}]
@@ -56,6 +56,10 @@ def iter_records(source: Any) -> Iterator[dict[str, Any]]:
                 if not isinstance(record, dict):
                     raise TypeError(f"{path}:{number}: expected a JSON object")
                 yield record
+        return
+    if type(source).__module__.startswith("ray.data"):  # a Ray Dataset, read by Ray's readers
+        for batch in source.iter_batches(batch_format="pyarrow"):
+            yield from batch.to_pylist()
         return
     for record in source:
         if not isinstance(record, dict):

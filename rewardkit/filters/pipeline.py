@@ -24,9 +24,10 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
+from functools import partial
 from itertools import islice
 from pathlib import Path
 from typing import Any, TextIO
@@ -39,7 +40,10 @@ from rewardkit.filters.score import Scorer
 from rewardkit.filters.shards import ShardStore, encode_json, write_atomic
 from rewardkit.filters.stats import FilterStats
 
-__all__ = ["FilterReport", "run_filter"]
+__all__ = ["EXECUTORS", "FilterReport", "run_filter"]
+
+EXECUTORS = ("local", "ray")
+ScoreRows = Callable[[Iterable[dict[str, Any]]], Iterator[dict[str, Any]]]
 
 
 @dataclass(frozen=True)
@@ -68,6 +72,8 @@ def run_filter(
     overwrite: bool = False,
     progress: bool = True,
     total: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> FilterReport:
     """Score, filter and export completion rows; resumes an interrupted run in ``out_dir``.
 
@@ -75,7 +81,14 @@ def run_filter(
     path and size, is checked with the scorer's settings); the rows already scored are
     skipped, not scored again. ``total`` (the number of rows, if known) sizes the
     progress bar.
+
+    ``executor="ray"`` scores on Ray Data (the cluster at ``address``, or the Ray
+    instance already running, or a new local one; see :mod:`rewardkit.ray`); the rows
+    come back in input order and everything else runs here as with ``"local"``, so both
+    give the same files.
     """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: use one of {EXECUTORS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ShardStore(
@@ -97,7 +110,7 @@ def run_filter(
         _atomic_lines(paths["pass_rates"]) as rates_file,
     ):
         bar = tqdm(desc="scoring and filtering", unit="row", total=total, disable=not progress)
-        scored = _scored_rows(rows, scorer, store, bar)
+        scored = _scored_rows(rows, _scoring(scorer, executor, address), store, bar)
         for group_rows in iter_groups(scored, check=check_groups):
             group = PromptGroup(group_rows[0].get("prompt_id"), group_rows)
             n_judged, n_correct = group.n_judged, group.n_correct
@@ -134,8 +147,17 @@ def run_filter(
     return FilterReport(stats, histogram=histogram, summary=summary, **paths)
 
 
+def _scoring(scorer: Scorer, executor: str, address: str | None) -> ScoreRows:
+    """The function that scores a stream of rows, in order, on ``executor``."""
+    if executor == "local":
+        return scorer.score_rows
+    from rewardkit.ray.data import score_rows_on_ray
+
+    return partial(score_rows_on_ray, scorer, address=address)
+
+
 def _scored_rows(
-    rows: Iterable[dict[str, Any]], scorer: Scorer, store: ShardStore, bar: tqdm
+    rows: Iterable[dict[str, Any]], score_rows: ScoreRows, store: ShardStore, bar: tqdm
 ) -> Iterator[dict[str, Any]]:
     """The rows scored before (read back from the store), then the rest, scored now and
     saved as they go. A run stopped by an exception saves what it scored first."""
@@ -145,7 +167,7 @@ def _scored_rows(
     if store.complete:
         return
     try:
-        for row in scorer.score_rows(islice(iter(rows), store.done_rows, None)):
+        for row in score_rows(islice(iter(rows), store.done_rows, None)):
             store.append(row)
             bar.update()
             yield row
