@@ -30,6 +30,7 @@ from rewardkit.filters import (
     run_filter,
 )
 from rewardkit.filters.export import PAIRINGS
+from rewardkit.filters.pipeline import EXECUTORS
 from rewardkit.rewards import get_reward
 
 
@@ -41,7 +42,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")
-    source.add_argument("--input", required=True, type=Path, help="JSONL (.gz) or Parquet")
+    source.add_argument(
+        "--input",
+        required=True,
+        help="JSONL (.gz) or Parquet file; with --executor ray also a directory of shards "
+        "or an object-store URL (s3://...), read by Ray Data",
+    )
     source.add_argument("--prompt-field", default="prompt")
     source.add_argument(
         "--completion-field",
@@ -73,6 +79,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scoring.add_argument("--pass-threshold", type=float, default=1.0)
     scoring.add_argument("--batch-size", type=int, default=512)
     scoring.add_argument("--workers", type=int, default=1, help="scoring processes")
+    scoring.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="where scoring runs: this machine, or a Ray cluster through Ray Data",
+    )
+    scoring.add_argument(
+        "--address", help="Ray cluster to join with --executor ray (auto: the local head)"
+    )
 
     filtering = parser.add_argument_group("filters")
     filtering.add_argument(
@@ -100,6 +115,19 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _source(args: argparse.Namespace):
+    """The input: a local file, or (with ``--executor ray``) records that Ray Data's
+    readers stream from a directory of shards or an object store."""
+    path = Path(args.input)
+    if path.is_file():
+        return path
+    if args.executor == "ray" and ("://" in args.input or path.is_dir()):
+        from rewardkit.ray.data import read_records_on_ray
+
+        return read_records_on_ray(args.input, address=args.address)
+    raise FileNotFoundError(f"no such input file: {args.input}")
+
+
 def run(args: argparse.Namespace) -> int:
     rewards = [get_reward(spec) for spec in args.reward]
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
@@ -121,20 +149,22 @@ def run(args: argparse.Namespace) -> int:
         columns=args.keep_column,
     )
     fields = args.completion_field or ["completion"]
-    if not args.input.is_file():
-        raise FileNotFoundError(f"no such input file: {args.input}")
-    status = args.input.stat()
-    fingerprint = {
-        "path": str(args.input.resolve()),
-        "size": status.st_size,
-        "mtime_ns": status.st_mtime_ns,
-        "fields": [args.prompt_field, fields, args.id_field],
-    }
+    source = _source(args)
+    if isinstance(source, Path):
+        status = source.stat()
+        fingerprint = {
+            "path": str(source.resolve()),
+            "size": status.st_size,
+            "mtime_ns": status.st_mtime_ns,
+            "fields": [args.prompt_field, fields, args.id_field],
+        }
+    else:  # read by Ray: the location stands for the input
+        fingerprint = {"path": args.input, "fields": [args.prompt_field, fields, args.id_field]}
     if args.generate:
         fingerprint["generate"] = [args.generate, args.engine, args.n, args.max_new_tokens,
                                    args.temperature, args.top_p, args.seed]  # fmt: skip
         rows = generate_completions(
-            args.input,
+            source,
             args.generate,
             n=args.n,
             engine=args.engine,
@@ -150,7 +180,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         rows = read_completions(
-            args.input,
+            source,
             prompt_field=args.prompt_field,
             completion_fields=fields,
             id_field=args.id_field,
@@ -166,6 +196,8 @@ def run(args: argparse.Namespace) -> int:
         input_fingerprint=fingerprint,
         overwrite=args.overwrite,
         progress=not args.no_progress,
+        executor=args.executor,
+        address=args.address,
     )
     print(report.stats.table())
     print()

@@ -6,8 +6,9 @@ does the work:
 - :func:`score_rows_on_ray` scores completion rows with Ray Data and streams them back in
   input order; ``run_filter(..., executor="ray")`` and ``rewardkit filter --executor ray``
   use it, so grouping, filtering and export are the local pipeline's own code.
-- :func:`generate_on_ray` samples N completions per prompt with engines held by Ray Data
-  actors (vLLM's offline engine, or transformers).
+- :func:`sample_chunks_on_ray` samples N completions per prompt with engines held by Ray
+  actors (vLLM's offline engine, or transformers);
+  ``generate_completions(..., executor="ray")`` uses it.
 - :class:`RewardActor` and :class:`RewardActorPool` score from inside Ray tasks (verl's
   reward workers, NeMo-RL's environments) without HTTP.
 - :func:`build_serve_app` deploys the reward server on Ray Serve
@@ -24,8 +25,8 @@ __all__ = [
     "RewardActor",
     "RewardActorPool",
     "build_serve_app",
-    "generate_on_ray",
     "require_ray",
+    "sample_chunks_on_ray",
     "score_rows_on_ray",
 ]
 
@@ -33,7 +34,7 @@ _LAZY = {
     "RewardActor": "rewardkit.ray.actors",
     "RewardActorPool": "rewardkit.ray.actors",
     "build_serve_app": "rewardkit.ray.serve",
-    "generate_on_ray": "rewardkit.ray.data",
+    "sample_chunks_on_ray": "rewardkit.ray.generate",
     "score_rows_on_ray": "rewardkit.ray.data",
 }
 
@@ -47,9 +48,7 @@ def require_ray():
     try:
         return importlib.import_module("ray")
     except ImportError as exc:
-        raise ImportError(
-            "this needs Ray: pip install 'rewardkit[ray]' (ray[data,serve])"
-        ) from exc
+        raise ImportError("this needs Ray: pip install 'rewardkit[ray]' (ray[data,serve])") from exc
 
 
 def __getattr__(name: str):

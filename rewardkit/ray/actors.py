@@ -64,6 +64,8 @@ class RewardActorPool:
     ) -> None:
         if num_actors < 1:
             raise ValueError("num_actors must be at least 1")
+        if isinstance(reward, str):
+            get_reward(reward, **options)  # a bad name or option fails here, not in an actor
         ray = ensure_ray()
         remote = ray.remote(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)(RewardActor)
         self.actors = [remote.remote(reward, **options) for _ in range(num_actors)]

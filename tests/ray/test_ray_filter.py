@@ -123,3 +123,26 @@ def test_bad_lines_and_unknown_executor_are_clear_errors(ray_local, tmp_path):
         list(read_records_on_ray(bad))
     with pytest.raises(ValueError, match="unknown executor 'dask'"):
         run_filter([], Scorer("boxed_accuracy"), [], Exporter("sft"), tmp_path, executor="dask")
+
+
+def test_cli_executor_ray_reads_a_directory_of_shards_like_the_local_file(ray_local, tmp_path):
+    from rewardkit.cli import main
+
+    records = _records()
+    whole = tmp_path / "all.jsonl"
+    whole.write_text("".join(json.dumps(r) + "\n" for r in records), encoding="utf-8")
+    shards = tmp_path / "shards"
+    shards.mkdir()
+    for k in range(3):
+        part = records[k * 4 : k * 4 + 4]
+        (shards / f"part-{k:02d}.jsonl").write_text(
+            "".join(json.dumps(r) + "\n" for r in part), encoding="utf-8"
+        )
+    common = ["--completion-field", "completions", "--reward", "boxed_accuracy",
+              "--filter", "pass_rate", "--format", "dpo", "--no-progress"]  # fmt: skip
+    assert main(["filter", "--input", str(whole), "--out", str(tmp_path / "a"), *common]) == 0
+    assert main(["filter", "--input", str(shards), "--out", str(tmp_path / "b"),
+                 "--executor", "ray", *common]) == 0  # fmt: skip
+    for name in ("dpo.jsonl", "dropped.jsonl", "pass_rates.jsonl", "stats.json"):
+        assert (tmp_path / "a" / name).read_bytes() == (tmp_path / "b" / name).read_bytes()
+    assert main(["filter", "--input", str(shards), "--out", str(tmp_path / "c"), *common]) == 2
