@@ -20,10 +20,8 @@ def _records(n_prompts: int = 12, n: int = 4) -> list[dict]:
     records = []
     for i in range(n_prompts):
         gold = i + 2
-        completions = [
-            f"<think>{i} + 2 = ?</think> It is \\boxed{{{gold if j < i % (n + 1) else gold + j + 1}}}."
-            for j in range(n)
-        ]
+        answers = [gold if j < i % (n + 1) else gold + j + 1 for j in range(n)]
+        completions = [f"<think>{i} + 2 = ?</think> It is \\boxed{{{a}}}." for a in answers]
         prompt = f"What is {i} + 2?"
         if i % 3 == 0:
             prompt = [{"role": "user", "content": prompt}]
