@@ -8,7 +8,7 @@ import importlib
 import sys
 from collections.abc import Sequence
 
-SUBCOMMANDS = ("score", "audit", "filter")
+SUBCOMMANDS = ("score", "audit", "filter", "serve")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -12,7 +12,9 @@ a training run depends on them. Run it alone with
 The default replies come from :func:`toy_judge`, a rule (not a model): a criterion is met
 when the response contains the criterion's last word; a rating counts the response's
 distinct words; a ranking prefers more distinct words; the first wrong step is the
-first step containing "wrong". Pass ``responder`` to script your own.
+first step containing "wrong"; a verifier model's prompt gets
+:func:`~rewardkit.judge.toy_verifier.toy_verifier`'s verdict in that model's words. Pass
+``responder`` to script your own.
 
 >>> import httpx
 >>> with FakeJudgeServer(faults=["server_error"]) as server:
@@ -37,6 +39,8 @@ from collections.abc import Callable, Sequence
 from http import HTTPStatus
 from typing import Any
 
+from rewardkit.judge.toy_verifier import toy_verifier
+
 OK = "ok"
 RATE_LIMIT = "rate_limit"
 SERVER_ERROR = "server_error"
@@ -49,6 +53,9 @@ _FENCE = re.compile(r"<([a-z]+)_([0-9a-f]{16})>\n(.*?)\n</\1_\2>", re.DOTALL)
 _WORD = re.compile(r"\w+")
 
 Responder = Callable[[dict[str, Any]], "str | dict[str, Any]"]
+
+# Rules tried first by toy_judge: ``rule(user message) -> reply, or None when not theirs``.
+REPLY_RULES: list[Callable[[str], str | None]] = [toy_verifier]
 
 
 def fenced_blocks(text: str) -> dict[str, list[str]]:
@@ -74,6 +81,10 @@ def toy_judge(body: dict[str, Any]) -> str:
         ),
         "",
     )
+    for rule in REPLY_RULES:  # the prompts of other tools: verifier models, ...
+        reply = rule(user)
+        if reply is not None:
+            return reply
     blocks = fenced_blocks(user)
     responses = blocks.get("response", [])
     if "criterion" in blocks and responses:
