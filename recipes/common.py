@@ -9,14 +9,19 @@ or a local JSONL / JSON / Parquet file given with ``data_file``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rewardkit.datasets import train_eval_split
 from rewardkit.text import last_boxed
+
+logger = logging.getLogger("recipes")
 
 SYSTEM_PROMPT = (
     "Think step by step inside <think> </think>, then give the final answer in \\boxed{}."
@@ -251,3 +256,23 @@ def resolve_model(
             seed=seed,
         )
     return str(path)
+
+
+def parse_recipe_args(parser: Any, args: Sequence[str] | None = None) -> tuple[Any, ...]:
+    """``parser.parse_args_and_config(args)``; on a machine without a GPU the training config
+    gets ``use_cpu=True`` and ``bf16=False`` (the GSM8K configs ask for bf16 on a GPU, and
+    TRL refuses bf16 without one), said in one log line. ``args`` defaults to the command
+    line.
+    """
+    import sys
+
+    from rewardkit.trl.device import has_accelerator
+
+    args = list(sys.argv[1:] if args is None else args)
+    trains = any(
+        "use_cpu" in {f.name for f in dataclasses.fields(t)} for t in parser.dataclass_types
+    )
+    if trains and not has_accelerator():
+        logger.warning("no GPU found: training on the CPU (use_cpu=True, bf16=False)")
+        args += ["--use_cpu", "true", "--bf16", "false"]
+    return parser.parse_args_and_config(args)

@@ -15,7 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+)
 from sampling import SamplingArguments, sample_records, score_filter_export
 
 
@@ -83,4 +89,4 @@ if __name__ == "__main__":
     parser = TrlParser(
         (DPOSampleArguments, SamplingArguments, DataArguments, TinyModelArguments, DPOConfig)
     )
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))

@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+)
 from sampling import SamplingArguments, sample_records, score_filter_export
 
 
@@ -88,4 +94,4 @@ if __name__ == "__main__":
     parser = TrlParser(
         (RFTArguments, SamplingArguments, DataArguments, TinyModelArguments, SFTConfig)
     )
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))
