@@ -4,10 +4,12 @@ Metrics: ``accuracy`` (greedy decoding, one completion per problem), and from
 ``num_samples`` sampled completions per problem ``pass@k`` (the unbiased estimator of
 Chen et al. 2021) and ``maj@k`` (majority vote over the first k sampled answers), overall
 and per subject and level. Writes
-``metrics.json``, ``metrics.md`` (a markdown table) and ``completions.jsonl``.
+``metrics.json``, ``metrics.md`` (a markdown table) and ``completions.jsonl``. The progress
+bar counts problems and, within a batch, generated tokens; ``--max_samples N`` evaluates the
+first N held-out problems (a quick look before a long run).
 
-    python recipes/evaluate.py --config recipes/configs/evaluate.yaml \\
-        --model_name_or_path runs/grpo --eval_data_file ../shared/data/math500.jsonl
+    python recipes/evaluate.py --config recipes/configs/evaluate_math500.yaml \\
+        --model_name_or_path runs/grpo --max_samples 20
 """
 
 from __future__ import annotations
@@ -157,13 +159,13 @@ def generate(
     was_training = model.training
     model.eval()
     outputs: list[list[str]] = []
-    for start in tqdm(range(0, len(texts), batch_size), desc=desc, leave=False):
-        batch = tokenizer(
-            texts[start : start + batch_size],
-            return_tensors="pt",
-            padding=True,
-            add_special_tokens=False,
-        ).to(model.device)
+    bar = tqdm(total=len(texts), desc=desc, unit="problem", leave=False)
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start : start + batch_size]
+        batch = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            model.device
+        )
+        progress = _TokenProgress(bar, batch["input_ids"].shape[1], max_new_tokens)
         with torch.no_grad():
             generated = model.generate(
                 **batch,
@@ -175,14 +177,33 @@ def generate(
                 num_return_sequences=num_return_sequences,
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=tokenizer.eos_token_id,
+                stopping_criteria=[progress],
             )
         decoded = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :])
         for token in drop:
             decoded = [d.replace(token, "") for d in decoded]
         for i in range(0, len(decoded), num_return_sequences):
             outputs.append(decoded[i : i + num_return_sequences])
+        bar.update(len(chunk))
+    bar.close()
     model.train(was_training)
     return outputs
+
+
+class _TokenProgress:
+    """A stopping criterion that never stops: it shows the batch's generated tokens on the
+    progress bar, so a long CPU batch visibly moves."""
+
+    def __init__(self, bar: Any, prompt_length: int, max_new_tokens: int) -> None:
+        self.bar, self.prompt_length, self.max_new_tokens = bar, prompt_length, max_new_tokens
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = input_ids.shape[1] - self.prompt_length
+        self.bar.set_postfix_str(f"token {done}/{self.max_new_tokens}", refresh=False)
+        self.bar.update(0)  # redraws at most every mininterval seconds
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
 def evaluate_model(

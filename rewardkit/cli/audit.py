@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
@@ -62,10 +63,22 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.set_defaults(handler=run)
 
 
+def _check_writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--json {path}: no such directory {folder}")
+    if path.is_dir():
+        raise IsADirectoryError(f"--json {path} is a directory; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"--json {path}: cannot write in {folder}")
+
+
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.problems <= len(DEFAULT_PROBLEMS):
         raise ValueError(f"--problems must be between 1 and {len(DEFAULT_PROBLEMS)}")
     probes = [get_probe(name) for name in args.probe] if args.probe else list(PROBES)
+    if args.json is not None:  # fail now, not after the whole audit
+        _check_writable(args.json)
     reports = []
     for spec in args.rewards:
         reward = get_reward(spec)
