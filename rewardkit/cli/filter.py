@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.filters import (
     FORMATS,
     Exporter,
@@ -36,7 +37,6 @@ from rewardkit.filters import (
 from rewardkit.filters.export import PAIRINGS
 from rewardkit.filters.pipeline import EXECUTORS
 from rewardkit.filters.shards import SettingsMismatch, ShardError
-from rewardkit.rewards import get_reward
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -93,6 +93,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scoring.add_argument(
         "--address", help="Ray cluster to join with --executor ray (auto: the local head)"
     )
+    add_model_verifier_argument(scoring)
 
     filtering = parser.add_argument_group("filters")
     filtering.add_argument(
@@ -161,7 +162,7 @@ def _source(args: argparse.Namespace):
 
 
 def run(args: argparse.Namespace) -> int:
-    rewards = [get_reward(spec) for spec in args.reward]
+    rewards = build_rewards(args.reward, args)
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
     scorer = Scorer(
         rewards,
