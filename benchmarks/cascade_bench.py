@@ -17,13 +17,19 @@
    the rules alone, the cascade, and the naive design that asks the model about every pair.
    The verifier's comparison cache is cleared before each design.
 
-No real verifier model runs here (no GPU): the times are the cascade's own overhead and
-the model's latency as the fake server plays it, not TinyV's accuracy.
+3. With ``--model-verifier FORMAT[:MODEL]@URL`` (a real server, e.g. ``vllm serve
+   zhangchenxu/TinyV-1.5B``), the timing runs against it instead, and per set it reports
+   what the model says about the pairs sent to it: the share of right pairs it recovers,
+   of wrong pairs it pays (false positives) and of requests that failed.
+
+Without a real verifier (none runs here: no GPU), the times are the cascade's own overhead
+and the model's latency as the fake server plays it, not any verifier's accuracy.
 
 Usage (from the repository root)::
 
-    python benchmarks/cascade_bench.py                 # both parts, about a minute
+    python benchmarks/cascade_bench.py --data-dir ../shared/data    # about a minute
     python benchmarks/cascade_bench.py --skip-timing --json cascade.json
+    python benchmarks/cascade_bench.py --model-verifier tinyv@http://localhost:8000/v1
 """
 
 from __future__ import annotations
@@ -102,59 +108,78 @@ def routing(name: str, pairs: list[tuple], boxed_only: bool) -> dict:
     }
 
 
-def timing(pairs: list[tuple], latency: float, concurrency: int) -> list[dict]:
-    from rewardkit.judge.testing_server import FakeJudgeServer
+def timing(pairs: list[tuple], make_verifier) -> list[dict]:
+    """Wall time of BoxedAccuracy three ways; ``make_verifier()`` builds a fresh verifier."""
     from rewardkit.rewards import BoxedAccuracy
-    from rewardkit.verify import ModelVerifier, api, verify_batch
+    from rewardkit.verify import api, verify_batch
 
     completions = [p[0] for p in pairs]
     columns = {"answer": [p[1] for p in pairs], "question": [p[3] for p in pairs]}
     rows = []
-    with FakeJudgeServer(latency=latency) as server:
 
-        def verifier() -> ModelVerifier:
-            return ModelVerifier(
-                "tinyv", "tinyv", base_url=server.base_url, cache=False,
-                max_concurrency=concurrency, timeout=30,
-            )  # fmt: skip
-
-        def run(design: str, score) -> None:
-            api._CACHE.clear()
-            before = server.count
-            start = time.perf_counter()
-            results = score()
-            elapsed = time.perf_counter() - start
-            values = [r.value for r in results if r.value is not None]
-            rows.append(
-                {
-                    "design": design,
-                    "completions": len(completions),
-                    "wall_s": elapsed,
-                    "model_requests": server.count - before,
-                    "mean_reward": sum(values) / len(values),
-                }
-            )
-
-        rules = BoxedAccuracy(boxed_only=False)
-        run("rules alone", lambda: rules.score(completions=completions, **columns))
-        cascade = BoxedAccuracy(boxed_only=False, model_verifier=verifier())
-        run(
-            "cascade (rules, then model)", lambda: cascade.score(completions=completions, **columns)
+    def run(design: str, score, verifier=None) -> None:
+        api._CACHE.clear()
+        before = verifier.backend.usage.requests if verifier is not None else 0
+        start = time.perf_counter()
+        results = score()
+        elapsed = time.perf_counter() - start
+        values = [r.value for r in results if r.value is not None]
+        rows.append(
+            {
+                "design": design,
+                "completions": len(completions),
+                "wall_s": elapsed,
+                "model_requests": (verifier.backend.usage.requests - before) if verifier else 0,
+                "mean_reward": sum(values) / len(values),
+            }
         )
 
-        naive_verifier = verifier()
+    rules = BoxedAccuracy(boxed_only=False)
+    run("rules alone", lambda: rules.score(completions=completions, **columns))
+    cascade = BoxedAccuracy(boxed_only=False, model_verifier=make_verifier())
+    run(
+        "cascade (rules, then model)",
+        lambda: cascade.score(completions=completions, **columns),
+        cascade.model_verifier,
+    )
+    naive_verifier = make_verifier()
 
-        def naive():
-            verdicts = verify_batch(list(zip(completions, columns["answer"], strict=True)),
-                                    boxed_only=False)  # fmt: skip
-            asked = naive_verifier.review(
-                [dataclasses.replace(v, reason="wrong_answer") for v in verdicts],
-                columns["question"],
-            )
-            return [_Result(float(v.correct)) for v in asked]
+    def naive():
+        verdicts = verify_batch(list(zip(completions, columns["answer"], strict=True)),
+                                boxed_only=False)  # fmt: skip
+        asked = naive_verifier.review(
+            [dataclasses.replace(v, reason="wrong_answer") for v in verdicts],
+            columns["question"],
+        )
+        return [_Result(float(v.correct)) for v in asked]
 
-        run("model for every pair (naive)", naive)
+    run("model for every pair (naive)", naive, naive_verifier)
     return rows
+
+
+def model_verdicts(name: str, pairs: list[tuple], boxed_only: bool, verifier) -> dict:
+    """What the verifier says about the pairs the rules send it, against the labels."""
+    from rewardkit.verify import verify_batch
+    from rewardkit.verify.model_verifier import MODEL_REASONS
+
+    questions = [p[3] if len(p) > 3 else None for p in pairs]
+    verdicts = verify_batch(
+        [(p[0], p[1]) for p in pairs],
+        boxed_only=boxed_only,
+        questions=questions,
+        model_verifier=verifier,
+    )
+    sent = [(v, p[2]) for v, p in zip(verdicts, pairs, strict=True) if v.reason in MODEL_REASONS]
+    right = [v for v, label in sent if label]
+    wrong = [v for v, label in sent if not label]
+    failed = [v for v, _ in sent if v.reason in ("model_unavailable", "model_unparseable")]
+    return {
+        "set": name,
+        "sent": len(sent),
+        "recovered": sum(v.correct for v in right) / len(right) if right else None,
+        "false_positive": sum(v.correct for v in wrong) / len(wrong) if wrong else None,
+        "failed": len(failed) / len(sent) if sent else None,
+    }
 
 
 @dataclasses.dataclass
@@ -175,11 +200,21 @@ def print_routing(rows: list[dict]) -> None:
         )
 
 
-def print_timing(rows: list[dict], latency: float, concurrency: int) -> None:
-    print(
-        f"\nBoxedAccuracy wall time, fake verifier at {latency * 1000:.0f} ms, "
-        f"{concurrency} at once"
-    )
+def print_model(rows: list[dict], label: str) -> None:
+    def pct(x):
+        return "    -" if x is None else f"{100 * x:5.1f}%"
+
+    print(f"\nWhat {label} says about the pairs sent to it (against the labels)")
+    print(f"{'set':10} {'sent':>6} {'right->ok':>10} {'wrong->ok':>10} {'failed':>7}")
+    for r in rows:
+        print(
+            f"{r['set']:10} {r['sent']:6d} {pct(r['recovered']):>10} "
+            f"{pct(r['false_positive']):>10} {pct(r['failed']):>7}"
+        )
+
+
+def print_timing(rows: list[dict], label: str) -> None:
+    print(f"\nBoxedAccuracy wall time, {label}")
     print(f"{'design':30} {'completions':>11} {'wall s':>8} {'requests':>9} {'mean reward':>11}")
     for r in rows:
         print(
@@ -192,29 +227,58 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--data-dir", type=Path, default=DEFAULT_DATA_DIR)
     parser.add_argument("--n", type=int, default=1024, help="completions in the timing part")
-    parser.add_argument("--latency", type=float, default=0.2)
+    parser.add_argument("--latency", type=float, default=0.2, help="fake server: s a reply")
     parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument(
+        "--model-verifier",
+        metavar="FORMAT[:MODEL]@URL",
+        help="a real verifier server: time it instead of the fake one, and report what it "
+        "says about the pairs each set sends it",
+    )
+    parser.add_argument(
+        "--ask-fake", action="store_true", help="report the fake verifier's verdicts too"
+    )
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)
     sys.path.insert(0, str(REPO_ROOT))
+    from rewardkit.judge.testing_server import FakeJudgeServer
+    from rewardkit.verify import ModelVerifier, model_verifier_from
 
-    rows = [routing(name, team_pairs(name), True) for name in TEAM_SETS]
-    shared = args.data_dir.is_dir()
-    gsm8k = []
-    if shared:
-        rows.append(routing("math500", math500_pairs(args.data_dir), True))
-        gsm8k = gsm8k_pairs(args.data_dir)
-        rows.append(routing("gsm8k", gsm8k, False))
+    sets = [(name, team_pairs(name), True) for name in TEAM_SETS]
+    if args.data_dir.is_dir():
+        sets.append(("math500", math500_pairs(args.data_dir), True))
+        sets.append(("gsm8k", gsm8k_pairs(args.data_dir), False))
     else:
         print(f"shared data not found at {args.data_dir}: MATH-500 and GSM8K left out")
+    rows = [routing(name, pairs, boxed_only) for name, pairs, boxed_only in sets]
     print_routing(rows)
-    times = []
-    if not args.skip_timing and gsm8k:
-        times = timing(gsm8k[: args.n], args.latency, args.concurrency)
-        print_timing(times, args.latency, args.concurrency)
+    results: dict = {"routing": rows}
+    with FakeJudgeServer(latency=args.latency) as server:
+        if args.model_verifier:
+            label = f"model verifier {args.model_verifier}"
+
+            def make_verifier():
+                return model_verifier_from(f"{args.model_verifier},cache=false")
+        else:
+            label = f"fake verifier at {args.latency * 1000:.0f} ms, {args.concurrency} at once"
+
+            def make_verifier():
+                return ModelVerifier(
+                    "tinyv", "tinyv", base_url=server.base_url, cache=False,
+                    max_concurrency=args.concurrency, timeout=30,
+                )  # fmt: skip
+
+        if args.model_verifier or args.ask_fake:
+            said = [model_verdicts(n, p, b, make_verifier()) for n, p, b in sets]
+            print_model(said, label)
+            results["model"] = said
+        gsm8k = next((p for n, p, _ in sets if n == "gsm8k"), None)
+        if not args.skip_timing and gsm8k:
+            results["timing"] = timing(gsm8k[: args.n], make_verifier)
+            print_timing(results["timing"], label)
     if args.json:
-        args.json.write_text(json.dumps({"routing": rows, "timing": times}, indent=2) + "\n")
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
     return 0
 
 
