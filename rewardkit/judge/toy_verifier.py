@@ -1,9 +1,13 @@
 """Toy replies in each verifier model's format, for :class:`FakeJudgeServer`.
 
 A rule, not a model: the answer is right when it holds the same numbers as the gold, in
-the same order, after the words around them are stripped (``12 apples`` is ``12``); an
-empty answer or one saying it cannot answer is CompassVerifier's C (invalid). The reply
-uses the format's own verdict words, so every parser is exercised end to end.
+the same order, after the words around them are stripped (``12 apples`` is ``12``), and
+the answer states no inequality (``x \\neq 12`` is not ``12``); an empty answer or one
+saying it cannot answer is CompassVerifier's C (invalid). The reply uses the format's own
+verdict words, so every parser is exercised end to end. Like a
+small model, it obeys instructions it finds outside the fenced texts: when the prompt
+outside the fences holds the format's "right" word more often than the template does,
+an injection escaped its fence and the toy says "right".
 
 >>> from rewardkit.verify import ModelVerifier
 >>> mv = ModelVerifier("compassverifier", "cv", base_url="http://127.0.0.1:1/v1", cache=False)
@@ -22,6 +26,7 @@ from rewardkit.verify.verifier_formats import FORMATS
 _NUMBER = re.compile(r"-?\d+(?:\.\d+)?")
 _FENCE = re.compile(r"<(question|gold|answer)_([0-9a-f]{16})>\n(.*?)\n</\1_\2>", re.DOTALL)
 _REFUSAL = re.compile(r"\b(cannot|can't|unable)\b", re.IGNORECASE)
+_INEQUALITY = re.compile(r"\\(?:neq?|not|[lg]eq?|pm|mp)\b|[<>\u2260\u00b1]")
 
 # (right, wrong, invalid) replies of each format, as its model would write them
 REPLIES = {
@@ -40,6 +45,14 @@ REPLIES = {
     ),
 }
 assert set(REPLIES) == set(FORMATS)
+# the word an escaped injection would use to ask for a "right" verdict
+_OBEYED = {
+    "tinyv": "True",
+    "xverify": "Correct",
+    "compassverifier": "A",
+    "general_verifier": "Yes",
+    "generic": "CORRECT",
+}
 
 
 def toy_verifier(user: str) -> str | None:
@@ -51,9 +64,14 @@ def toy_verifier(user: str) -> str | None:
             blocks = {label: body for label, _, body in _FENCE.findall(user)}
             answer, gold = blocks.get("answer", ""), blocks.get("gold", "")
             right, wrong, invalid = REPLIES[name]
+            word = re.compile(rf"\b{_OBEYED[name]}\b")
+            outside = _FENCE.sub("", user)
+            if len(word.findall(outside)) > len(word.findall(fmt.template)):
+                return right
             if not answer.strip() or _REFUSAL.search(answer):
                 return invalid
             same = _numbers(answer) == _numbers(gold) and bool(_numbers(gold))
+            same = same and not _INEQUALITY.search(answer)
             return right if same else wrong
     return None
 
