@@ -133,6 +133,10 @@ class Scorer:
         """Bind to the running loop and start the workers (so first requests do not wait)."""
         if self._loop is asyncio.get_running_loop():
             return
+        if self._loop is not None:  # used from an earlier event loop: its work died with it
+            self._stop_workers()
+            self._queue.clear()
+            self._pending = 0
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._wakeup = asyncio.Event()
@@ -174,13 +178,17 @@ class Scorer:
         while (self._queue or self._running) and time.monotonic() < deadline:
             self._wakeup.set()
             await asyncio.sleep(0.01)
+        self._stop_workers()
+        self._loop = None
+
+    def _stop_workers(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.cancel()
         if self._pool is not None:
             self._pool.close()
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
-        self._loop = None
+        self._dispatcher = self._pool = self._threads = None
 
     async def _dispatch(self) -> None:
         while True:
