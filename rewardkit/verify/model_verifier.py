@@ -250,7 +250,13 @@ class ModelVerifier:
         ]
         client = JudgeClient(self.backend, self.cache)
         start = time.monotonic()
-        outcomes = await client.send(requests)
+        try:
+            outcomes = await client.send(requests)
+        except Exception as exc:  # a backend that breaks its promise must not end a run
+            logger.exception("model verifier backend %r failed", self.backend)
+            outcomes = [JudgeFailure("judge_unavailable", f"{type(exc).__name__}: {exc}")] * len(
+                requests
+            )
         self.stats.add(latency_s=time.monotonic() - start, cache_hits=client.cache_hits)
         reviewed = list(verdicts)
         failures: dict[str, int] = {}
