@@ -91,7 +91,7 @@ def test_a_judge_that_is_down_is_not_asked_again_until_its_cool_down_ends(serve,
 
 
 def test_retry_for_rides_out_a_restart_without_losing_a_completion(serve):
-    server = serve(latency=0.3)
+    server = serve(latency=1.0)  # the batch is in flight when the server goes down
     reward = _reward(
         server, retry_for=15, timeout=2, backoff_base=0.2, backoff_max=0.5, breaker_cooldown=0.5
     )
@@ -108,20 +108,22 @@ def test_with_retry_for_a_new_request_waits_out_the_cool_down_instead_of_failing
     server = serve(faults=lambda i, body: "server_error" if down["now"] else None)
     reward = _reward(
         server,
-        retry_for=2.0,
+        retry_for=3.0,
         backoff_base=0.05,
         backoff_max=0.1,
         breaker_failures=2,
-        breaker_cooldown=1.0,
+        breaker_cooldown=2.0,
     )
     first = reward.score(prompts=["q"] * 2, completions=_completions(2))
     assert [r.reason for r in first] == ["judge_unavailable"] * 2  # down for all of retry_for
-    assert not reward.backend.breaker.allows()
+    assert not reward.backend.breaker.allows()  # re-opened at ~2 s for 2 s more
     down["now"] = False
     sent = server.count
+    start = time.monotonic()
     second = reward.score(prompts=["q"] * 2, completions=_completions(2))
     assert [r.reason for r in second] == ["ok"] * 2
-    assert server.count == sent + 2  # nothing was sent during the cool-down
+    assert time.monotonic() - start > 0.2  # it waited for the cool-down to end
+    assert server.count == sent + 2  # and sent nothing meanwhile
 
 
 def test_retry_for_stops_retrying_when_its_time_is_up(serve):
