@@ -45,6 +45,7 @@ class NumberReading:
             return sp.Integer(int(digits))
         if self.at("cmd", "overline") and "." in digits and "e" not in digits.lower():
             return self._repeating(digits)
+        self.decimals.append(digits)
         return decimal(digits)
 
     def _mixed_fraction(self) -> sp.Basic | None:
