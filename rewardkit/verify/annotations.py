@@ -108,7 +108,7 @@ class AnnotationReading:
         """Consume a remark, a modulus or a spacing command after a value; ``True`` if one was."""
         tok = self.peek()
         if tok.kind == "text" and _REMARK_TEXT.fullmatch(tok.value):
-            first = tok.value.strip()[1:].split()[0].lower().rstrip(".,")
+            first = tok.value.strip(" ()").split()[0].lower().rstrip(".,")
             if first in _REMARK_WORDS or first.startswith("\\approx"):
                 self.next()  # 12 \text{ (about 12 apples)}
                 return True

@@ -20,8 +20,17 @@ import random
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
+from rewardkit.verify.labels import (
+    bind_variable,
+    distinct,
+    function_definition,
+    labels,
+    rounds_to,
+)
+from rewardkit.verify.numerals import decimal
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
+from rewardkit.verify.vocabulary import Ratio, is_name
 
 __all__ = ["NeedsSymbolic", "values_equal"]
 
@@ -35,16 +44,24 @@ class NeedsSymbolic(Exception):
 
 
 def values_equal(
-    a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: bool = False
+    a: sp.Basic,
+    b: sp.Basic,
+    options: VerifyOptions,
+    *,
+    symbolic: bool = False,
+    written: tuple[str, ...] = (),
 ) -> bool:
     """Whether parsed answer ``a`` (predicted) equals ``b`` (gold).
 
     Collections (several answers, sets) are order-free and every element must match;
-    tuples, matrices and intervals are compared in order.
+    tuples, matrices and intervals are compared in order; labelled answers position by
+    position. ``written``: the prediction's decimals as written (for
+    ``decimals="as_written"``: the order of ``a`` and ``b`` matters, only a predicted
+    decimal may stand for an exact gold it rounds to).
     """
     if symbolic:  # in a worker, under its deadline and memory limit
         a, b = evaluate_roundings(a), evaluate_roundings(b)
-    return _Comparer(options, symbolic).equal(_expand_pm(a), _expand_pm(b))
+    return _Comparer(options, symbolic, written).equal(_expand_pm(a), _expand_pm(b))
 
 
 def _expand_pm(value: sp.Basic) -> sp.Basic:
@@ -71,9 +88,11 @@ def _is_collection(v: sp.Basic) -> bool:
 
 
 class _Comparer:
-    def __init__(self, options: VerifyOptions, symbolic: bool) -> None:
+    def __init__(self, options: VerifyOptions, symbolic: bool, written: tuple[str, ...]) -> None:
         self.options = options
         self.symbolic = symbolic
+        # each predicted decimal, by its value, with its digits as written
+        self.written = {decimal(text): text for text in written}
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         if a == b and not (a.has(sp.Float) or b.has(sp.Float)):
@@ -85,6 +104,8 @@ class _Comparer:
             return self.equal(a, b.args[1])
         if isinstance(a, sp.Contains) and isinstance(b, sp.Contains):
             return self.equal(a.args[0], b.args[0]) and self.equal(a.args[1], b.args[1])
+        if isinstance(a, Ratio) or isinstance(b, Ratio):
+            return self.ratios_equal(a, b)
         a_set, b_set = _as_solution_set(a), _as_solution_set(b)
         if a_set is not None or b_set is not None:
             a, b = _open_interval(a), _open_interval(b)
@@ -106,10 +127,10 @@ class _Comparer:
                 return self.sets_equal(a, b_set)
         if isinstance(a, sp.Equality) and not isinstance(b, sp.Equality):
             value = _defined_value(a, self.equal)
-            return value is not None and self.equal(value, b)
+            return value is not None and self.equal(bind_variable(a, value, b), b)
         if isinstance(b, sp.Equality) and not isinstance(a, sp.Equality):
             value = _defined_value(b, self.equal)
-            return value is not None and self.equal(a, value)
+            return value is not None and self.equal(a, bind_variable(b, value, a))
         if _is_collection(a) or _is_collection(b):
             return self.collections_equal(a, b)
         if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
@@ -128,6 +149,10 @@ class _Comparer:
 
     # -- structures ---------------------------------------------------------------------
     def collections_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        if isinstance(a, AnswerList) and isinstance(b, AnswerList):
+            labelled = self.labelled_equal(list(a.args), list(b.args))
+            if labelled is not None:
+                return labelled
         if _is_collection(a) and _is_collection(b):
             return self.unordered_equal(list(a.args), list(b.args))
         single, many = (b, a) if _is_collection(a) else (a, b)
@@ -141,6 +166,35 @@ class _Comparer:
                 self.equal(x, y) for x, y in zip(many.args, items, strict=True)
             )
         return False
+
+    def labelled_equal(self, xs: list[sp.Basic], ys: list[sp.Basic]) -> bool | None:
+        """Answers labelled with different names (``a = 2, b = 5``): name by name against the
+        same labels, else position by position; ``None`` when no side is labelled so."""
+        lx, ly = labels(xs), labels(ys)
+        if not (lx is not None and distinct(lx) or ly is not None and distinct(ly)):
+            return None
+        if len(xs) != len(ys):
+            return False
+        if lx is not None and ly is not None and {n for n, _ in lx} == {n for n, _ in ly}:
+            values = dict(ly)
+            return all(self.equal(value, values[name]) for name, value in lx)
+        return all(self.equal(x, y) for x, y in zip(xs, ys, strict=True))
+
+    def ratios_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """Ratios in the same proportion (``6:8`` is ``3:4``); a two-term ratio is also the
+        number it makes (``3:4`` is ``\\frac{3}{4}``, ``4:1`` is ``4``)."""
+        if isinstance(a, Ratio) and isinstance(b, Ratio):
+            n = len(a.args)
+            return len(b.args) == n and all(
+                self.equal(a.args[i] * b.args[j], b.args[i] * a.args[j])
+                for i in range(n)
+                for j in range(i + 1, n)
+            )
+        ratio, other = (a, b) if isinstance(a, Ratio) else (b, a)
+        if len(ratio.args) != 2 or ratio.args[1] == 0 or not isinstance(other, sp.Expr):
+            return False
+        value = ratio.args[0] / ratio.args[1]
+        return self.equal(value, other) if ratio is a else self.equal(other, value)
 
     def unordered_equal(self, xs: list[sp.Basic], ys: list[sp.Basic]) -> bool:
         """Every element matches exactly one element of the other side."""
@@ -201,6 +255,13 @@ class _Comparer:
         return False
 
     def equations_equal(self, a: sp.Equality, b: sp.Equality) -> bool:
+        fa, fb = function_definition(a), function_definition(b)
+        if fa and fb and a.lhs != b.lhs and any(isinstance(e.lhs, sp.Function) for e in (a, b)):
+            # y = 3x - 1 and f(x) = 3x - 1; g(t) = t^2 and g(u) = u^2
+            (va, ra), (vb, rb) = fa, fb
+            if va is not None and vb is not None and va != vb:
+                ra = ra.xreplace({va: vb})
+            return self.equal(ra, rb)
         if _is_variable(a.lhs) and a.lhs == b.lhs:
             return self.equal(a.rhs, b.rhs)
         if _is_variable(a.rhs) and a.rhs == b.rhs:
@@ -216,6 +277,8 @@ class _Comparer:
 
     # -- expressions ------------------------------------------------------------------------
     def expressions_equal(self, a: sp.Expr, b: sp.Expr) -> bool:
+        if a.is_Float and self.rounds_to_written(a, b):
+            return True
         if a.is_Number and b.is_Number:
             return self.numbers_equal(a, b)
         if not self.symbolic:
@@ -232,6 +295,14 @@ class _Comparer:
         if a.is_Rational and b.is_Rational or not (a.is_finite and b.is_finite):
             return a == b
         return bool(_same_value(a, b, self.options.rel_tol, self.options.abs_tol))
+
+    def rounds_to_written(self, a: sp.Float, b: sp.Expr) -> bool:
+        """``decimals="as_written"``: the predicted decimal ``a`` is the exact gold ``b``
+        rounded to the places it was written with (``3.14`` for ``\\frac{22}{7}``)."""
+        if self.options.decimals != "as_written" or b.has(sp.Float) or b.free_symbols:
+            return False
+        text = self.written.get(abs(a))
+        return text is not None and rounds_to(b, text, negative=bool(a < 0))
 
     def tolerance(self, a: sp.Basic, b: sp.Basic) -> float | None:
         """The relative tolerance between two values: ``None`` (exact) unless one of them
@@ -294,6 +365,8 @@ def _defined_value(eq: sp.Equality, equal) -> sp.Basic | None:
         return rhs
     if _is_variable(rhs):
         return lhs
+    if is_name(lhs) and not rhs.free_symbols:  # AB = 6, P(A) = 1/3: a named quantity
+        return rhs
     if not lhs.free_symbols and not rhs.free_symbols:
         return rhs if equal(lhs, rhs) else None
     return None

@@ -313,6 +313,8 @@ class _Parser(NumberReading, CommandReading, StructureReading, AnnotationReading
         if kind == "text":
             if text_kind(value) == "empty":  # \text{\$}18: a currency sign, now blank
                 return self.nud(self.next())
+            if value.strip().lower() in ("the", "a", "an"):
+                return self.nud(self.next())  # \text{the } 4^{\text{th}} \text{ term}
             if text_kind(value) == "words" and self.at("op", "="):
                 return sp.Symbol(" ".join(value.split()))  # \text{Area} = 24: a name
             if text_kind(value) != "math":
