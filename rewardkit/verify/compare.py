@@ -15,10 +15,7 @@ True
 
 from __future__ import annotations
 
-import random
-
 import sympy as sp
-from sympy.core.evalf import PrecisionExhausted
 
 from rewardkit.verify.labels import (
     bind_variable,
@@ -28,15 +25,20 @@ from rewardkit.verify.labels import (
     rounds_to,
 )
 from rewardkit.verify.numerals import decimal
+from rewardkit.verify.numeric import (
+    EXACT_DIGITS,
+    differ_at_a_point,
+    evaluate,
+    points,
+    same_value,
+    signed,
+    symbolic_equal,
+)
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
 from rewardkit.verify.vocabulary import Ratio, is_name
 
 __all__ = ["NeedsSymbolic", "values_equal"]
-
-_EXACT_DIGITS = 30  # digits of numeric evaluation where a decimal is involved
-_MAX_DIGITS = 400  # working precision the sign of an exact difference may take
-_POINTS = 4
 
 
 class NeedsSymbolic(Exception):
@@ -282,19 +284,19 @@ class _Comparer:
         if a.is_Number and b.is_Number:
             return self.numbers_equal(a, b)
         if not self.symbolic:
-            if _differ_at_a_point(a, b):
+            if differ_at_a_point(a, b):
                 return False
             raise NeedsSymbolic
         if a.has(sp.Limit, sp.Sum, sp.Product) or b.has(sp.Limit, sp.Sum, sp.Product):
             a, b = a.doit(), b.doit()  # in a worker, under its deadline
             if a.is_Number and b.is_Number:
                 return self.numbers_equal(a, b)
-        return _symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
+        return symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
 
     def numbers_equal(self, a: sp.Number, b: sp.Number) -> bool:
         if a.is_Rational and b.is_Rational or not (a.is_finite and b.is_finite):
             return a == b
-        return bool(_same_value(a, b, self.options.rel_tol, self.options.abs_tol))
+        return bool(same_value(a, b, self.options.rel_tol, self.options.abs_tol))
 
     def rounds_to_written(self, a: sp.Float, b: sp.Expr) -> bool:
         """``decimals="as_written"``: the predicted decimal ``a`` is the exact gold ``b``
@@ -319,11 +321,11 @@ class _Comparer:
             raise NeedsSymbolic
         tol = self.tolerance(a, b)
         ratio = None
-        for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
-            va, vb = _evaluate(a, point), _evaluate(b, point)
+        for point in points(a.free_symbols | b.free_symbols, signed(a, b)):
+            va, vb = evaluate(a, point), evaluate(b, point)
             if va is None or vb is None:
                 continue
-            a_zero, b_zero = _same_value(va, sp.S.Zero, tol), _same_value(vb, sp.S.Zero, tol)
+            a_zero, b_zero = same_value(va, sp.S.Zero, tol), same_value(vb, sp.S.Zero, tol)
             if a_zero or b_zero:
                 if a_zero != b_zero:
                     return False
@@ -331,13 +333,13 @@ class _Comparer:
             r = va / vb
             if ratio is None:
                 ratio = r
-            elif _same_value(r, ratio, tol) is False:
+            elif same_value(r, ratio, tol) is False:
                 return False
         if ratio is None:
             return False
         if not positive:
             return True
-        value = ratio.evalf(_EXACT_DIGITS)
+        value = ratio.evalf(EXACT_DIGITS)
         return bool(value.is_real and value > 0)
 
 
@@ -449,113 +451,3 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     if cls is sp.StrictGreaterThan:
         return sp.Interval.open(rhs, sp.oo)
     return sp.Interval(rhs, sp.oo)
-
-
-# Exact rational points: a polynomial or rational function evaluates to an exact number, so
-# no rounding can make x^100 look equal to x^100 + 1.
-_POSITIVE = tuple(
-    sp.Rational(p, q)
-    for p, q in ((7, 5), (11, 13), (17, 7), (5, 3), (19, 11), (13, 17), (23, 9), (3, 7))
-)
-_SIGNED = tuple(
-    sp.Rational(p, q)
-    for p, q in ((-7, 5), (11, 13), (-17, 7), (-5, 3), (19, 11), (-13, 17), (-23, 9), (3, 7))
-)
-
-
-def _points(symbols: set[sp.Symbol], signed: bool = False) -> list[dict[sp.Symbol, sp.Rational]]:
-    """Points to evaluate expressions at: positive ones (as graders read
-    ``\\sqrt{x}\\sqrt{y} = \\sqrt{xy}``), and also negative ones when ``signed`` (an
-    absolute value or a floor is only told apart from its argument there)."""
-    ordered = sorted(symbols, key=lambda s: s.name)
-    if not ordered:
-        return [{}]
-    rng = random.Random(20240917)
-    values = [_POSITIVE] + ([_SIGNED] if signed else [])
-    return [{s: rng.choice(pool) for s in ordered} for pool in values for _ in range(_POINTS)]
-
-
-def _signed(*exprs: sp.Basic) -> bool:
-    return any(e.has(sp.Abs, sp.floor, sp.ceiling, sp.sign) for e in exprs)
-
-
-def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
-    """The exact value of ``expr`` at ``point``, or ``None`` where it is undefined."""
-    value = expr.xreplace(point) if point else expr
-    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-        return None
-    return value
-
-
-def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 0.0) -> bool | None:
-    """Whether two numbers are equal: exactly when ``rel_tol`` is ``None`` (the sign of
-    their difference is evaluated to 20 significant digits, adaptively, so cancellation
-    cannot hide it), else within the tolerances. ``None`` when it cannot be told."""
-    try:
-        if rel_tol is None:
-            difference = a - b
-            if difference == 0:
-                return True
-            if difference.is_Rational:
-                return False
-            value = difference.evalf(20, strict=True, maxn=_MAX_DIGITS)
-            return bool(value == 0)
-        va, vb = a.evalf(_EXACT_DIGITS), b.evalf(_EXACT_DIGITS)
-        if not (va.is_number and vb.is_number):
-            return None
-        gap = abs(va - vb)
-        return bool(gap <= rel_tol * max(abs(va), abs(vb)) or gap <= abs_tol)
-    except PrecisionExhausted:
-        return True  # no significant digit in the difference: zero
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-
-
-def _differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
-    """Whether two plain expressions (numbers, names, integer powers) take different exact
-    values at one rational point: then they differ, no symbolic work needed. ``False``
-    means "cannot tell here", never "equal"."""
-    if a.has(sp.Float) or b.has(sp.Float):
-        return False
-    point = {
-        s: _POSITIVE[k % len(_POSITIVE)]
-        for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))
-    }
-    va, vb = _gaussian(a.xreplace(point)), _gaussian(b.xreplace(point))
-    return va is not None and vb is not None and va != vb
-
-
-def _gaussian(value: sp.Basic) -> tuple[sp.Rational, sp.Rational] | None:
-    """``(re, im)`` of a number ``p + q i`` with rational ``p`` and ``q``, else ``None``."""
-    if value.is_Rational:
-        return value, sp.S.Zero
-    if value is sp.I:
-        return sp.S.Zero, sp.S.One
-    if (
-        value.is_Mul
-        and len(value.args) == 2
-        and value.args[1] is sp.I
-        and value.args[0].is_Rational
-    ):
-        return sp.S.Zero, value.args[0]
-    if value.is_Add and len(value.args) == 2:
-        parts = [_gaussian(arg) for arg in value.args]
-        if parts[0] is not None and parts[1] is not None:
-            return parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
-    return None
-
-
-def _symbolic_equal(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float) -> bool:
-    """Equal at several points; when no point can be evaluated, ``simplify`` decides."""
-    checked = 0
-    for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
-        va, vb = _evaluate(a, point), _evaluate(b, point)
-        if va is None or vb is None:
-            continue
-        same = _same_value(va, vb, rel_tol, abs_tol)
-        if same is False:
-            return False
-        checked += same is True
-    if checked:
-        return True
-    return sp.simplify(a - b) == 0
