@@ -23,7 +23,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rewardkit.filters.seen import SeenKeys
-from rewardkit.filters.shards import ShardStore
+from rewardkit.filters.shards import ShardStore, record_digest
 
 __all__ = ["generate_completions", "iter_records", "read_completions"]
 
@@ -76,8 +76,10 @@ def read_completions(
     prompt_field: str = "prompt",
     completion_fields: Sequence[str] = ("completion",),
     id_field: str | None = None,
+    grouped: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Completion rows from existing completions, streamed.
+    """Completion rows from existing completions, streamed (the one reader of
+    ``rewardkit filter`` and ``rewardkit score``).
 
     Two layouts are read. *Wide*: one record per prompt, whose completion fields hold
     one completion, a list of completions, or an object such as ``{"solution": ...,
@@ -89,20 +91,31 @@ def read_completions(
 
     ``prompt_id`` is the ``id_field`` value, else the number of the prompt in the input.
     With several completion fields, each row's ``source`` names the one it came from.
+
+    With ``grouped=False`` the records are independent rows (``rewardkit score``): a
+    record may lack the prompt field (its prompt is ``None``), prompts may repeat
+    anywhere, and ``prompt_id`` is the record's number.
     """
     if isinstance(completion_fields, str):
         completion_fields = (completion_fields,)
     if not completion_fields:
         raise ValueError("completion_fields must name at least one field")
-    seen = None if id_field else SeenKeys()  # ids are checked when rows are grouped
+    seen = None if id_field or not grouped else SeenKeys()  # ids: checked when grouped
     previous_key: Any = object()
     prompt_number = -1
     sample = 0
     for index, record in enumerate(iter_records(source)):
-        if prompt_field not in record:
-            raise ValueError(f"record {index} has no prompt field {prompt_field!r}")
-        prompt = record[prompt_field]
-        key = record.get(id_field) if id_field else _prompt_key(prompt)
+        if prompt_field not in record and grouped:
+            raise ValueError(
+                f"record {index} has no prompt field {prompt_field!r}{_fields_hint(record)}"
+            )
+        prompt = record.get(prompt_field)
+        if not grouped:
+            key = index
+        elif id_field:
+            key = record.get(id_field)
+        else:
+            key = _prompt_key(prompt)
         if key != previous_key:  # a new prompt starts
             if seen is not None and seen.add(key):
                 raise ValueError(
@@ -115,10 +128,12 @@ def read_completions(
         }
         for field in completion_fields:
             if field not in record:
-                raise ValueError(f"record {index} has no completion field {field!r}")
+                raise ValueError(
+                    f"record {index} has no completion field {field!r}{_fields_hint(record)}"
+                )
             for completion, extra in _completions(record[field], field, index):
                 row = {
-                    "prompt_id": key if id_field else prompt_number,
+                    "prompt_id": key if id_field or not grouped else prompt_number,
                     "prompt": prompt,
                     "completion": completion,
                     "sample": sample,
@@ -129,6 +144,12 @@ def read_completions(
                     row["source"] = field
                 sample += 1
                 yield row
+
+
+def _fields_hint(record: dict[str, Any]) -> str:
+    names = list(record)
+    shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    return f" (its fields: {shown})"
 
 
 def _prompt_key(prompt: Any) -> str:
@@ -210,15 +231,14 @@ def generate_completions(
             shards_dir, shard_rows=prompts_per_shard * n, fingerprint=settings, overwrite=overwrite
         )
     done_prompts = 0
+    records = iter_records(prompts)
     if store is not None:
+        store.check_input(records)  # the prompts of the saved chunks are these prompts
         yield from store.rows()
         if store.complete:
             return
-        done_prompts = store.done_rows // n
+        done_prompts = store.done_inputs
     sampler = _VllmSampler(model, seed) if engine == "vllm" else _HFSampler(model, tokenizer)
-    records = iter_records(prompts)
-    for _ in range(done_prompts):
-        next(records, None)
     chunk_index = done_prompts // prompts_per_shard
     bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
     while chunk := list(islice(records, prompts_per_shard)):
@@ -247,6 +267,8 @@ def generate_completions(
                     }
                 )
         if store is not None:
+            for record in chunk:
+                store.note_input(record_digest(record))
             store.extend(rows)
         yield from rows
         done_prompts += len(chunk)
