@@ -169,3 +169,17 @@ def test_settings_mismatch_lists_only_the_differences(tmp_path):
         ShardStore(tmp_path, shard_rows=3, fingerprint={"x": {"y": 1, "z": [1, 5]}})
     assert caught.value.differences == [("x.z.1", 2, 5), ("shard_rows", 2, 3)]
     assert "overwrite=True" in str(caught.value)
+
+
+def test_run_time_state_and_paths_in_the_fingerprint():
+    from rewardkit.rewards import get_reward
+    from rewardkit.verify import model_verifier_from
+
+    verifier = model_verifier_from("tinyv@http://127.0.0.1:9/v1")  # never called here
+    reward = get_reward("boxed_accuracy", model_verifier=verifier)
+    before = Scorer([reward]).fingerprint()
+    reward.model_verifier.backend.usage.requests += 3  # what scoring does to its counters
+    reward.model_verifier.backend.breaker.opened = 12.5
+    assert Scorer([reward]).fingerprint() == before
+    text = json.dumps(before)
+    assert "127.0.0.1:9" in text and str(reward.model_verifier.cache.path) in text
