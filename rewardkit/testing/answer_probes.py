@@ -24,16 +24,18 @@ def label_rescue_answers(gold: str, wrong: str) -> dict[str, str]:
     """The wrong value dressed in the gold: as a label, a chain, a remark, a modulus or an
     approximation. What the answer commits to is still the wrong value."""
     g, w = gold, wrong
-    return {
+    answers = {
         "labelled_wrong": _boxed(f"n = {w}"),
         "gold_as_label_index": _boxed(f"S_{{{g}}} = {w}"),
         "chain_gold_then_wrong": _boxed(f"x = {g} = {w}"),
         "wrong_approx_gold": _boxed(f"{w} \\approx {g}"),
         "wrong_with_gold_remark": _boxed(f"{w} \\text{{ (about {g})}}"),
-        "wrong_modulo_gold": _boxed(f"{w} \\pmod{{{g}}}" if g.isdigit() else f"{w} \\pmod{{7}}"),
         "labels_wrong_and_gold": _boxed(f"a = {w}, b = {g}"),
         "wrong_ordinal_of_gold": _boxed(f"{w}^{{\\text{{th}}}} \\text{{ of }} {g}"),
     }
+    if g.isdigit() and int(g) > 1:
+        answers["wrong_modulo_gold"] = _boxed(f"{w} \\pmod{{{g}}}")
+    return answers
 
 
 def _value(gold: str) -> Fraction | None:
