@@ -134,6 +134,7 @@ _GENERATE_FLAGS = {
     "top_p": "--top-p",
     "seed": "--seed",
     "prompt_field": "--prompt-field",
+    "shard_rows": "--n (rows of a chunk of prompts)",
 }
 _FLAGS = {
     "scorer.rewards": "--reward",
