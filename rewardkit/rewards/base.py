@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.rewards.options import checked_init
 from rewardkit.text import completion_text
 
 logger = logging.getLogger(__name__)
@@ -67,9 +68,10 @@ class Reward:
     """Base class of rewardkit rewards.
 
     Subclasses set ``name`` and implement :meth:`score_sample` (or :meth:`score_samples`
-    to work on the whole batch). ``reasons`` lists the reasons a subclass can give, so
-    that their shares are logged on every step, and ``logged_details`` the detail keys
-    sent to the trainer's completions table.
+    to work on the whole batch). Constructor arguments are checked against their
+    annotations (:mod:`rewardkit.rewards.options`). ``reasons`` lists the reasons a
+    subclass can give, so that their shares are logged on every step, and
+    ``logged_details`` the detail keys sent to the trainer's completions table.
     """
 
     name: str = "reward"
@@ -78,6 +80,14 @@ class Reward:
 
     def __init__(self, *, name: str | None = None) -> None:
         self.__name__ = name or self.name
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every reward's constructor checks its arguments against their annotations, so
+        # BoxedAccuracy(boxed_only="no") fails instead of leaving the option on
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = checked_init(init, cls.__dict__.get("name", cls.__name__))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.__name__!r})"

@@ -50,7 +50,9 @@ class OverlongPenalty(Reward):
         ((L_max - L_cache) - |y|) / L_cache if L_max - L_cache < |y| <= L_max
         -1                                  if |y| > L_max
 
-    Defaults are DAPO's: ``L_max = 20480`` tokens with a ``4096``-token cache. Set
+    Defaults are DAPO's: ``L_max = 20480`` tokens with a ``4096``-token cache; without a
+    ``cache`` the cache is DAPO's share of ``max_length``, a fifth (``max_length // 5``), so
+    ``OverlongPenalty(max_length=512)`` punishes softly from 410 tokens. Set
     ``max_length`` to your trainer's ``max_completion_length``. Add it to the outcome reward
     (a :class:`~rewardkit.rewards.compose.WeightedSum`); it never pays anything positive.
 
@@ -63,13 +65,14 @@ class OverlongPenalty(Reward):
     def __init__(
         self,
         max_length: int = 20480,
-        cache: int = 4096,
+        cache: int | None = None,
         *,
         estimate_tokens: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
         _check_positive(max_length=max_length)
+        cache = max_length // 5 if cache is None else cache  # DAPO: 4096 of 20480
         if not (isinstance(cache, int) and 0 <= cache <= max_length):
             raise ValueError(f"cache must be an int in [0, max_length], got {cache!r}")
         self.max_length, self.cache, self.estimate_tokens = max_length, cache, estimate_tokens
