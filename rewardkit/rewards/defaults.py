@@ -29,6 +29,7 @@ from rewardkit.rewards.accuracy import DEFAULT_GOLD_COLUMNS, BoxedAccuracy
 from rewardkit.rewards.compose import AllOf, Gate
 from rewardkit.rewards.format import SingleBoxedAnswer, ThinkFormat
 from rewardkit.rewards.registry import register_reward
+from rewardkit.text import ThinkTags
 
 __all__ = ["math_reward"]
 
@@ -40,6 +41,7 @@ def math_reward(
     require_think: bool = True,
     strict: bool = False,
     gold_column: str | Sequence[str] = DEFAULT_GOLD_COLUMNS,
+    think_tags: ThinkTags = None,
     name: str = "math",
 ) -> Gate:
     """The default math reward (see the module docstring).
@@ -50,14 +52,17 @@ def math_reward(
             that do not think in tags).
         strict: use the strict think layout (``<think>\\n...\\n</think>\\n``).
         gold_column: the column(s) holding the gold answer.
+        think_tags: the think delimiters, a pair such as ``("<reasoning>", "</reasoning>")``
+            or a list of pairs (default ``<think>...</think>``), for the format and the
+            answer alike.
     """
     if not 0.0 <= format_bonus < 1.0:
         raise ValueError(f"format_bonus must be in [0, 1), got {format_bonus}")
-    conditions = [SingleBoxedAnswer(require_think=require_think)]
+    conditions = [SingleBoxedAnswer(require_think=require_think, think_tags=think_tags)]
     if require_think:
-        conditions.insert(0, ThinkFormat(strict=strict))
+        conditions.insert(0, ThinkFormat(strict=strict, think_tags=think_tags))
     return Gate(
-        BoxedAccuracy(gold_column, boxed_only=True, name="accuracy"),
+        BoxedAccuracy(gold_column, extract="boxed", think_tags=think_tags, name="accuracy"),
         AllOf(conditions, name="format"),
         weight=1.0 - format_bonus,
         bonus=format_bonus,

@@ -17,8 +17,9 @@ is read.
 from __future__ import annotations
 
 import re
+from collections import deque
 
-__all__ = ["MULTIPLE", "MAX_ANSWER", "convention_answer", "strip_emphasis"]
+__all__ = ["MAX_ANSWER", "MULTIPLE", "convention_answer", "last_match", "strip_emphasis"]
 
 MAX_ANSWER = 200  # answers read by the text conventions are short; longer is not an answer
 MULTIPLE = "multiple_answers"  # the source of a hedge: several different bold answers
@@ -36,9 +37,15 @@ _LINE_START_RE = re.compile(r"[#>*\-\s]*")
 _VISIBLE_RE = re.compile(r"\S")
 _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _MATH_OPEN = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
-_JOINERS_RE = re.compile(r"(?:\s*(?:,|;|\band\b)\s*)+", re.IGNORECASE)
+_JOINER_RE = re.compile(r",|;|\band\b", re.IGNORECASE)  # blanks are trimmed in Python
 _SENTENCE_END = (". ", ".\t", "。", "；")
 _MAX_SPAN = 1000
+
+
+def last_match(pattern: re.Pattern, text: str) -> re.Match | None:
+    """The last of ``pattern``'s non-overlapping matches in ``text``, in one pass."""
+    found = deque(pattern.finditer(text), maxlen=1)
+    return found[0] if found else None
 
 
 def strip_emphasis(text: str) -> str:
@@ -67,9 +74,7 @@ def convention_answer(text: str) -> tuple[str, str] | None:
     ``gsm8k``, ``the_answer_is``, ``a_colon``, ``bold`` or :data:`MULTIPLE` for several
     different bold answers on the last bold line (a hedge)."""
     plain = strip_emphasis(text)
-    gsm = None
-    for gsm in _GSM8K_RE.finditer(plain):
-        pass
+    gsm = last_match(_GSM8K_RE, plain)
     if gsm is not None:
         answer = _clean(_line(plain, gsm.end()))
         if answer:
@@ -103,9 +108,7 @@ def _last_label(text: str) -> tuple[int, str, bool] | None:
             continue
         if marked or _at_line_end(text, m.end()):
             best = (m.end(), "the_answer_is", m.group("plural") is not None)
-    a_colon = None
-    for a_colon in _A_COLON_RE.finditer(text):
-        pass
+    a_colon = last_match(_A_COLON_RE, text)
     if a_colon is not None and (best is None or a_colon.end() > best[0]):
         best = (a_colon.end(), "a_colon", False)
     return best
@@ -145,7 +148,7 @@ def _read_from(text: str, pos: int, plural: bool) -> str | None:
         rest = _line(text, pos)
     answer = _clean(_sentence(rest.lstrip(" \t:：")))
     if plural and answer:
-        answer = _JOINERS_RE.sub(", ", answer)
+        answer = _joined(_JOINER_RE.split(answer))
     return answer
 
 
@@ -176,9 +179,13 @@ def _assemble(sentence: str, spans: list[str], outside: list[str]) -> str:
     between = "".join(outside)
     if len(spans) == 1 and not any(c.isdigit() for c in between):
         return spans[0]  # "$5$ dollars", "$\frac{1}{2}$."
-    if len(spans) > 1 and not _JOINERS_RE.sub("", between).strip(" ."):
-        return ", ".join(s.strip() for s in spans)
+    if len(spans) > 1 and not _JOINER_RE.sub("", between).strip(" ."):
+        return _joined(spans)
     return sentence
+
+
+def _joined(parts: list[str]) -> str:
+    return ", ".join(p.strip() for p in parts if p.strip())
 
 
 def _clean(answer: str) -> str:
@@ -189,9 +196,7 @@ def _clean(answer: str) -> str:
 
 
 def _bold_answer(text: str) -> tuple[str, str] | None:
-    last = None
-    for last in _BOLD_RE.finditer(text):
-        pass
+    last = last_match(_BOLD_RE, text)
     if last is None:
         return None
     line_start = text.rfind("\n", 0, last.start()) + 1

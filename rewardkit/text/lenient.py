@@ -23,6 +23,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from rewardkit.text.conventions import last_match
+
 __all__ = ["lenient_answer"]
 
 _OPENERS_RE = re.compile(r"\$\$|\$|\\\(|\\\[")
@@ -37,6 +39,7 @@ _ANCHOR_RE = re.compile(
     r"conclude|in[ \t]+total|altogether)\b|所以|因此",
     re.IGNORECASE,
 )
+_PLACEHOLDER_RE = re.compile(r"\x00(\d+)\x01")
 _HEDGE_RE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|might|could)\b", re.IGNORECASE)
 _MAX_SPAN = 1000  # a math span longer than this is not an answer
 _MAX_CANDIDATES = 8  # a statement with more values than this is a list, not an answer
@@ -65,9 +68,7 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
         return None, "no_answer"
     chosen, candidates = statements[-1]
     for statement, found in reversed(statements[-_WINDOW:]):
-        anchor = None
-        for anchor in _ANCHOR_RE.finditer(statement):
-            pass
+        anchor = last_match(_ANCHOR_RE, statement)
         after = [c for c in found if anchor is not None and c.pos >= anchor.end()]
         if after:
             chosen, candidates = statement, after
@@ -119,7 +120,7 @@ def _statements(masked: str, spans: list[tuple[str, bool]]) -> list[str]:
     for statement in statements:
         if not statement.strip():
             continue
-        m = re.match(r"\x00(\d+)\x01", statement)
+        m = _PLACEHOLDER_RE.match(statement)
         if merged and m and spans[int(m.group(1))][1] and not merged[-1].endswith((".", ":")):
             merged[-1] += " " + statement
         else:

@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Union
 
 THINK_OPEN = "<think>"
 THINK_CLOSE = "</think>"
 DEFAULT_THINK_TAGS: tuple[tuple[str, str], ...] = ((THINK_OPEN, THINK_CLOSE),)
 
-ThinkTags = Union[Sequence[str], Sequence[Sequence[str]], None]
+ThinkTags = Sequence[str] | Sequence[Sequence[str]] | None
 
 __all__ = [
     "DEFAULT_THINK_TAGS",
@@ -46,7 +45,9 @@ def think_tag_pairs(tags: ThinkTags) -> tuple[tuple[str, str], ...]:
     if isinstance(tags, (list, tuple)) and len(tags) == 2 and all(isinstance(t, str) for t in tags):
         tags = [tags]
     if isinstance(tags, str) or not isinstance(tags, (list, tuple)) or not tags:
-        raise ValueError(f"think_tags must be an (open, close) pair or a list of them, got {tags!r}")
+        raise ValueError(
+            f"think_tags must be an (open, close) pair or a list of pairs, got {tags!r}"
+        )
     pairs = []
     for pair in tags:
         if not (

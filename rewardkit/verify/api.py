@@ -17,7 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
+from rewardkit.text import completion_text, final_answer, gold_answer, scan_boxes
 from rewardkit.verify.answers import Outcome, compare_answers
 from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
@@ -113,33 +113,42 @@ def equivalent(pred: str, gold: str, **options: Any) -> bool:
     return check(pred, gold, VerifyOptions.from_kwargs(**options)).correct
 
 
-def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
+def verify(completion: Any, gold: Any, *, prompt: Any = None, **options: Any) -> Verdict:
     r"""Extract the final answer of ``completion`` and compare it with ``gold``.
 
-    The answer is the last ``\boxed{}`` after the think span, then (unless
-    ``boxed_only=True``) ``#### N``, ``The answer is ...``, ``A: N`` or a bold answer.
-    Several different boxed answers are a hedge, not an answer: ``multiple_answers``.
-    ``gold`` may be a bare answer or a worked solution (its boxed answer is used).
+    The answer is read after the think span (``think_tags``) as ``extract`` says:
+    ``"conventions"`` (default: the last box, else ``#### N``, ``The answer is ...``,
+    ``Answer: ...``, ``A: N``, a bold answer), ``"boxed"`` (a box only; also spelt
+    ``boxed_only=True``) or ``"lenient"`` (also the last math span or number of the
+    final statement; ``prompt``, the question, keeps it off values the question states).
+    Several different boxed answers are a hedge, not an answer (``multiple_answers``),
+    unless ``multiple_boxes="last"`` (the default of lenient mode). ``gold`` may be a bare
+    answer or a worked solution; a gold that cannot be read gives ``no_gold``.
 
     >>> verify("16 - 3 = 13\nA: 13", "13")
     Verdict(correct=True, answer='13', gold='13', reason='ok', source='a_colon')
+    >>> verify("Thus the answer must be $x = 13$.", "13", extract="lenient").correct
+    True
     """
     opts = options.pop("options", None)
-    return _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options))
+    return _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options), prompt)
 
 
-def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
+def _verify(completion: Any, gold: Any, options: VerifyOptions, prompt: Any = None) -> Verdict:
     deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
-    gold_text = gold_answer(gold)
+    gold_text = _gold_text(gold, options, deadline)
     text = completion_text(completion)
-    extraction = final_answer(text, conventions=not options.boxed_only)
+    question = completion_text(prompt) if options.extract == "lenient" and prompt else None
+    extraction = final_answer(
+        text, extract=options.extract, think_tags=options.think_tags, prompt=question
+    )
     if extraction.answer is None:
         return Verdict(False, None, gold_text, extraction.reason)
     answer = extraction.answer
     if gold_text is None:
         return Verdict(False, answer, None, "no_gold", extraction.source)
-    if extraction.source == "boxed":
-        boxed = _distinct_boxes(text, answer, options, deadline)
+    if extraction.source == "boxed" and options.box_policy == "hedge":
+        boxed = _distinct_boxes(extraction.boxes, options, deadline)
         if boxed is None:
             return Verdict(False, answer, gold_text, "timeout", extraction.source)
         if len(boxed) > 1:
@@ -153,19 +162,32 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
     return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
 
 
+def _gold_text(gold: Any, options: VerifyOptions, deadline: float) -> str | None:
+    """The gold answer; a gold boxed several times gives its different boxes together (the
+    same answer boxed twice in two forms, ``15\\frac{39}{40}`` and ``\\frac{639}{40}``,
+    is one answer)."""
+    text = gold_answer(gold)
+    if text is None or not isinstance(gold, str) or text.count(",") == 0:
+        return text
+    contents = tuple(dict.fromkeys(b.content.strip() for b in scan_boxes(gold).boxes))
+    if len(contents) < 2:
+        return text
+    distinct = _distinct_boxes(contents, options, deadline)
+    return ", ".join(distinct) if distinct else text
+
+
 _MAX_BOXES = 20  # more different boxed answers than this is a hedge whatever they are
 
 
 def _distinct_boxes(
-    text: str, final: str, options: VerifyOptions, deadline: float
+    boxes: tuple[str, ...], options: VerifyOptions, deadline: float
 ) -> list[str] | None:
     """The different answers boxed in the answer region, in order (the same answer boxed
     twice, even written differently, counts once); ``None`` when telling them apart ran
     out of time."""
-    boxes = all_boxed(split_think(text).answer)
     if len(boxes) < 2:
-        return [final]
-    contents = list(dict.fromkeys(b.content.strip() for b in boxes))
+        return list(boxes)
+    contents = list(dict.fromkeys(boxes))
     if len(contents) > _MAX_BOXES:
         return contents
     distinct: list[str] = []
@@ -185,7 +207,8 @@ def verify_batch(
     progress: bool = False,
     **options: Any,
 ) -> list[Verdict]:
-    r""":func:`verify` over many ``(completion, gold)`` pairs.
+    r""":func:`verify` over many ``(completion, gold)`` pairs, or ``(completion, gold,
+    prompt)`` triples (the prompt serves ``extract="lenient"``).
 
     Identical pairs are verified once; comparisons are cached across calls. With
     ``processes=N`` the pairs that need symbolic work run on N worker processes at once.
@@ -194,10 +217,11 @@ def verify_batch(
     [True, False]
     """
     opts = VerifyOptions.from_kwargs(options.pop("options", None), **options)
-    pairs = list(pairs)
+    pairs = [_triple(p) for p in pairs]
     if processes is not None and processes < 1:
         raise ValueError(f"processes must be a positive number, got {processes}")
-    keys = [(_key(c), _key(g)) for c, g in pairs]
+    lenient = opts.extract == "lenient"
+    keys = [(_key(c), _key(g), _key(q) if lenient else None) for c, g, q in pairs]
     unique: dict[tuple[Any, Any], int] = {}
     for i, key in enumerate(keys):
         unique.setdefault(key, i)
@@ -210,13 +234,19 @@ def verify_batch(
     if processes and processes > 1:
         default_pool(size=processes)
         with ThreadPoolExecutor(max_workers=processes) as executor:
-            futures = {i: executor.submit(_verify, *pairs[i], opts) for i in order}
+            futures = {i: executor.submit(_verify, *pairs[i][:2], opts, pairs[i][2]) for i in order}
             for i, future in futures.items():
                 results[i] = future.result()
     else:
         for i in order:
-            results[i] = _verify(*pairs[i], opts)
+            results[i] = _verify(*pairs[i][:2], opts, pairs[i][2])
     return [results[unique[key]] for key in keys]
+
+
+def _triple(pair: Any) -> tuple[Any, Any, Any]:
+    if not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3):
+        raise ValueError(f"verify_batch takes (completion, gold[, prompt]) items, got {pair!r:.80}")
+    return (pair[0], pair[1], pair[2] if len(pair) == 3 else None)
 
 
 def _key(value: Any) -> Any:
