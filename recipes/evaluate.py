@@ -39,7 +39,18 @@ class EvalArguments:
     temperature: float = 1.0
     max_new_tokens: int = 512
     batch_size: int = 64
-    boxed_only: bool = field(default=True, metadata={"help": "only a \\boxed{} answer counts"})
+    extract: str = field(
+        default="boxed",
+        metadata={
+            "help": "how answers are read: boxed (only a \\boxed{} answer counts), conventions "
+            "(also 'The answer is', '####', 'Answer:', bold) or lenient (also the last math "
+            "span or number of the final statement; several boxes: the last one wins)",
+            "choices": ["boxed", "conventions", "lenient"],
+        },
+    )
+    boxed_only: bool | None = field(
+        default=None, metadata={"help": "old spelling: true is --extract boxed"}
+    )
     seed: int = 0
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
 
@@ -74,16 +85,28 @@ def majority_answer(answers: Sequence[str | None]) -> str | None:
 
 
 def score_problem(
-    greedy: str | None, samples: Sequence[str], gold: str, ks: Sequence[int], boxed_only: bool
+    greedy: str | None,
+    samples: Sequence[str],
+    gold: str,
+    ks: Sequence[int],
+    extract: str | bool = "boxed",
+    prompt: str | None = None,
 ) -> dict[str, Any]:
-    """The metrics of one problem from its greedy completion and sampled completions."""
+    """The metrics of one problem from its greedy completion and sampled completions.
+
+    ``extract`` is verify's (``True`` / ``False``: the old ``boxed_only``); ``prompt`` (the
+    problem) keeps the lenient reading off the problem's own numbers.
+    """
+    if isinstance(extract, bool):
+        extract = "boxed" if extract else "conventions"
+    options = {"extract": extract, "prompt": prompt}
     result: dict[str, Any] = {}
     if greedy is not None:
-        verdict = verify(greedy, gold, boxed_only=boxed_only)
+        verdict = verify(greedy, gold, **options)
         result["accuracy"] = float(verdict.correct)
         result["greedy_answer"] = verdict.answer
     if samples:
-        verdicts = [verify(s, gold, boxed_only=boxed_only) for s in samples]
+        verdicts = [verify(s, gold, **options) for s in samples]
         correct = sum(v.correct for v in verdicts)
         for k in ks:
             result[f"pass@{k}"] = pass_at_k(len(samples), correct, k)
@@ -196,7 +219,7 @@ def evaluate_model(
     temperature: float = 1.0,
     max_new_tokens: int = 512,
     batch_size: int = 64,
-    boxed_only: bool = True,
+    extract: str | bool = "boxed",
     seed: int = 0,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(summary, per-problem records) of ``model`` on ``rows``; greedy accuracy always."""
@@ -228,7 +251,7 @@ def evaluate_model(
     ks = [k for k in ks if k <= num_samples] if num_samples else []
     records, scores = [], []
     for row, g, s in zip(rows, greedy, sampled, strict=True):
-        score = score_problem(g[0], s, row["answer"], ks, boxed_only)
+        score = score_problem(g[0], s, row["answer"], ks, extract, row["problem"])
         scores.append(score)
         records.append(
             {
@@ -277,7 +300,7 @@ def main(eval_args: EvalArguments, data_args: DataArguments) -> dict[str, Any]:
         temperature=eval_args.temperature,
         max_new_tokens=eval_args.max_new_tokens,
         batch_size=eval_args.batch_size,
-        boxed_only=eval_args.boxed_only,
+        extract=eval_args.extract if eval_args.boxed_only is None else eval_args.boxed_only,
         seed=eval_args.seed,
     )
     out = write_results(eval_args.output_dir, summary, records)

@@ -36,6 +36,9 @@ AUDITED: dict[str, dict[str, str]] = {
         "_TOKEN_RE": "anchored",
         "_BACKSLASHES_RE": "scan",
         "_DOUBLED_COMMAND_RE": "scan",
+        "_LIST_GLUE_RE": "anchored",
+        "_HIDDEN_RE": "scan",
+        "_IF_RE": "scan",
     },
     "rewardkit.text.conventions": {
         "_EMPHASIS_RE": "scan",
@@ -55,6 +58,8 @@ AUDITED: dict[str, dict[str, str]] = {
         "_SPLIT_RE": "scan",
         "_ANCHOR_RE": "scan",
         "_PLACEHOLDER_RE": "anchored",
+        "_INSTRUCTION_RE": "anchored",
+        "_PLAIN_NUMBER_RE": "anchored",
         "_HEDGE_RE": "scan",
     },
     "rewardkit.text.answers": {"_WORD_RE": "scan"},

@@ -23,7 +23,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from rewardkit.text.boxes import scan_boxes, undouble_backslashes
+from rewardkit.text.boxes import last_box_committed, scan_boxes, undouble_backslashes
 from rewardkit.text.conventions import MAX_ANSWER, MULTIPLE, convention_answer
 from rewardkit.text.lenient import lenient_answer
 from rewardkit.text.think import ThinkTags, answer_region, split_think
@@ -41,13 +41,16 @@ class Extraction:
     matched (``boxed``, ``gsm8k``, ``the_answer_is``, ``a_colon``, ``bold``, ``lenient``);
     ``reason`` says why nothing was found (``no_answer``, ``unbalanced_braces``,
     ``unclosed_think``, ``empty_completion``, ``multiple_answers``); ``boxes`` holds the
-    contents of every box of the answer region, in order.
+    contents of every box of the answer region, in order, and ``committed`` whether the
+    last of several boxes is a committed answer rather than one option of a list or a
+    hidden box (:func:`~rewardkit.text.boxes.last_box_committed`).
     """
 
     answer: str | None
     source: str | None = None
     reason: str = "ok"
     boxes: tuple[str, ...] = ()
+    committed: bool = True
 
 
 def final_answer(
@@ -89,7 +92,8 @@ def final_answer(
         return Extraction(None, reason="unbalanced_braces")
     if scan.boxes:
         boxes = tuple(undouble_backslashes(b.content.strip()) for b in scan.boxes)
-        return Extraction(boxes[-1], "boxed", boxes=boxes)
+        committed = last_box_committed(region, scan.boxes)
+        return Extraction(boxes[-1], "boxed", boxes=boxes, committed=committed)
     if extract == "boxed":
         return Extraction(None, reason="no_answer")
     found = convention_answer(region)

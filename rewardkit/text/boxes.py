@@ -12,9 +12,18 @@ True
 from __future__ import annotations
 
 import re
+from collections import deque
 from dataclasses import dataclass
 
-__all__ = ["BoxScan", "Boxed", "all_boxed", "last_boxed", "scan_boxes", "undouble_backslashes"]
+__all__ = [
+    "BoxScan",
+    "Boxed",
+    "all_boxed",
+    "last_box_committed",
+    "last_boxed",
+    "scan_boxes",
+    "undouble_backslashes",
+]
 
 _BOX_RE = re.compile(r"\\(?:boxed|fbox)(?![A-Za-z])|<\|begin_of_box\|>")
 _GLM_OPEN, _GLM_CLOSE = "<|begin_of_box|>", "<|end_of_box|>"
@@ -114,6 +123,41 @@ def last_boxed(text: str) -> str | None:
     """
     boxes = all_boxed(text)
     return boxes[-1].content if boxes else None
+
+
+# Between two boxes of a list of options: blanks, punctuation, dollars and hedging words.
+_LIST_GLUE_RE = re.compile(
+    r"(?:[\s$.,;:(){}]|\\[,;!]|\b(?:or|and|maybe|perhaps|possibly|either|also)\b)*",
+    re.IGNORECASE,
+)
+_HIDDEN_RE = re.compile(r"\\[hv]?phantom\s*\{$|\\color\s*\{\s*white\s*\}")
+_IF_RE = re.compile(r"\\iffalse(?![A-Za-z])|\\fi(?![A-Za-z])")
+
+
+def last_box_committed(text: str, boxes: list[Boxed]) -> bool:
+    r"""Whether the last of several boxes is a committed final answer (as in a
+    self-correction, ``\boxed{2} ... wait, actually \boxed{3}``), not one option of a list
+    (``\boxed{2} or \boxed{3}``) nor a box hidden from the reader (``\phantom``, white
+    text, ``\iffalse``, a ``%`` comment).
+
+    >>> box = lambda t: last_box_committed(t, scan_boxes(t).boxes)
+    >>> box(r"\boxed{2}. Wait: 3 + 4 = 7, so \boxed{7}"), box(r"\boxed{2} or \boxed{7}")
+    (True, False)
+    """
+    if len(boxes) < 2:
+        return True
+    last, before = boxes[-1], boxes[-2]
+    if _LIST_GLUE_RE.fullmatch(text, before.end, last.start):
+        return False
+    window = text[max(0, last.start - 40) : last.start].rstrip()
+    if _HIDDEN_RE.search(window):
+        return False
+    flags = deque(_IF_RE.finditer(text, 0, last.start), maxlen=1)
+    if flags and flags[0].group(0) == "\\iffalse":
+        return False
+    line_start = text.rfind("\n", 0, last.start) + 1
+    comment = text.find("%", line_start, last.start)
+    return comment < 0 or text[comment - 1 : comment] == "\\"
 
 
 _BACKSLASHES_RE = re.compile(r"\\+")

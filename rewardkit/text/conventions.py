@@ -39,6 +39,7 @@ _BOLD_RE = re.compile(r"\*\*([^*\n]{1,200})\*\*")
 _MATH_OPEN = (("$$", "$$"), ("\\[", "\\]"), ("\\(", "\\)"), ("$", "$"))
 _JOINER_RE = re.compile(r",|;|\band\b", re.IGNORECASE)  # blanks are trimmed in Python
 _SENTENCE_END = (". ", ".\t", "。", "；")
+_QUESTION_END = ("?", "\uff1f")
 _MAX_SPAN = 1000
 
 
@@ -146,19 +147,24 @@ def _read_from(text: str, pos: int, plural: bool) -> str | None:
                 end = text.find(closing, pos + 2, pos + _MAX_SPAN)
                 return _clean(text[pos + 2 : end]) if end > 0 else None
         rest = _line(text, pos)
-    answer = _clean(_sentence(rest.lstrip(" \t:：")))
+    sentence = _sentence(rest.lstrip(" \t:："))
+    if sentence is None:
+        return None  # "The answer is: What is 17 + 26?" restates the question
+    answer = _clean(sentence)
     if plural and answer:
         answer = _joined(_JOINER_RE.split(answer))
     return answer
 
 
-def _sentence(text: str) -> str:
+def _sentence(text: str) -> str | None:
     """``text`` up to the end of its first sentence, math spans kept whole; several math
-    spans joined only by ``and`` / commas become one list."""
+    spans joined only by ``and`` / commas become one list; ``None`` for a question."""
     spans: list[str] = []
     outside: list[str] = []
     i = 0
     while i < len(text):
+        if text.startswith(_QUESTION_END, i):
+            return None
         for end_mark in _SENTENCE_END:
             if text.startswith(end_mark, i):
                 return _assemble(text[:i], spans, outside)
@@ -177,8 +183,9 @@ def _sentence(text: str) -> str:
 
 def _assemble(sentence: str, spans: list[str], outside: list[str]) -> str:
     between = "".join(outside)
-    if len(spans) == 1 and not any(c.isdigit() for c in between):
-        return spans[0]  # "$5$ dollars", "$\frac{1}{2}$."
+    if len(spans) == 1 and sentence.lstrip().startswith(("$", "\\(", "\\[")):
+        if not any(c.isdigit() for c in between):
+            return spans[0]  # "$5$ dollars", "$\frac{1}{2}$." (not "Compute $2^5 + 3^3$")
     if len(spans) > 1 and not _JOINER_RE.sub("", between).strip(" ."):
         return _joined(spans)
     return sentence

@@ -3,10 +3,12 @@ label, i.e. the last math span (``$...$``, ``$$...$$``, ``\(...\)``, ``\[...\]``
 number of the final statement, preferring what follows an anchor ("therefore", "so",
 "thus", "final answer") in the last few statements.
 
-What it will not take: a question (a statement ending in ``?``), a statement listing many
+What it will not take: a question or an instruction (a statement ending in ``?``, or
+opening with "what", "find", "compute", "solve", ...), a statement listing many
 numbers (repetition is not an answer), several different values in a statement that
 hedges ("it could be 3, or maybe 4"), and, when the prompt is known, a value the question
-itself states whenever the statement offers another one. Of an equation the right-hand
+itself states whenever the statement offers another one (and a restated expression at
+all). Of an equation the right-hand
 side of its last ``=`` is the value (``5 \cdot 3 = 15`` gives 15, so a restated
 ``4x + 7 = 31`` is 31, not the solution of the question).
 
@@ -40,6 +42,13 @@ _ANCHOR_RE = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER_RE = re.compile(r"\x00(\d+)\x01")
+# A statement that asks or instructs restates the question: it is not an answer.
+_INSTRUCTION_RE = re.compile(
+    r"[ \t>*#-]*(?:what|how|which|who|when|why|find|compute|calculate|evaluate|solve|"
+    r"simplify|determine|express|show|prove)\b",
+    re.IGNORECASE,
+)
+_PLAIN_NUMBER_RE = re.compile(r"[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?")
 _HEDGE_RE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|might|could)\b", re.IGNORECASE)
 _MAX_SPAN = 1000  # a math span longer than this is not an answer
 _MAX_CANDIDATES = 8  # a statement with more values than this is a list, not an answer
@@ -60,8 +69,11 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
     statements = []
     for statement in _statements(masked, spans):
         candidates = _candidates(statement, spans)
-        if candidates and not statement.rstrip().endswith(("?", "\uff1f")):
-            statements.append((statement, candidates))
+        if not candidates or statement.rstrip().endswith(("?", "\uff1f")):
+            continue
+        if _INSTRUCTION_RE.match(statement):
+            continue
+        statements.append((statement, candidates))
     if not statements:
         return None, "no_answer"
     if len(statements[-1][1]) > _MAX_CANDIDATES:
@@ -78,7 +90,10 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
     if prompt:
         stated = _stated_values(prompt)
         fresh = [c for c in candidates if _norm(c.value) not in stated]
-        candidates = fresh or candidates
+        # all stated: a number may still be the answer; a restated expression is not
+        candidates = fresh or [c for c in candidates if _PLAIN_NUMBER_RE.fullmatch(c.value)]
+        if not candidates:
+            return None, "no_answer"
     candidates = [c for c in candidates if c.math] or candidates
     if len({_norm(c.value) for c in candidates}) > 1 and _HEDGE_RE.search(chosen):
         return None, "multiple_answers"

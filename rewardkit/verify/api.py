@@ -147,6 +147,13 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions, prompt: Any = No
     answer = extraction.answer
     if gold_text is None:
         return Verdict(False, answer, None, "no_gold", extraction.source)
+    if extraction.source == "boxed" and options.box_policy == "last" and not extraction.committed:
+        # the last box wins only as a correction, not as one option of a list of boxes
+        boxed = _distinct_boxes(extraction.boxes, options, deadline)
+        if boxed is None:
+            return Verdict(False, answer, gold_text, "timeout", extraction.source)
+        if len(boxed) > 1:
+            return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
     if extraction.source == "boxed" and options.box_policy == "hedge":
         boxed = _distinct_boxes(extraction.boxes, options, deadline)
         if boxed is None:

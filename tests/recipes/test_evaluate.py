@@ -88,3 +88,14 @@ def test_evaluate_script_on_the_tiny_model(tiny_model_path, tmp_path):
     records = [json.loads(line) for line in (out / "completions.jsonl").open()]
     assert len(records) == 6 and all(len(r["samples"]) == 2 for r in records)
     assert (out / "metrics.md").read_text().startswith("| group |")
+
+
+def test_score_problem_refuses_unbalanced_boxes_and_reads_leniently():
+    # three \boxed{ and one }: not an answer (it used to count as correct)
+    assert score_problem(r"\boxed{\boxed{\boxed{4}", [], "4", [1])["accuracy"] == 0.0
+    prose = "Adding them, the total is $4$."
+    assert score_problem(prose, [], "4", [1])["accuracy"] == 0.0
+    assert score_problem(prose, [], "4", [1], "lenient", "What is 2 + 2?")["accuracy"] == 1.0
+    corrected = r"\boxed{3} ... no wait, \boxed{4}"
+    assert score_problem(corrected, [corrected], "4", [1], "lenient")["pass@1"] == 1.0
+    assert score_problem(corrected, [], "4", [1], "boxed")["accuracy"] == 0.0

@@ -32,6 +32,7 @@ ISSUE_PROBES = {
     "unicode_lookalikes",
     "judge_injection",
     "confident_wrong",
+    "question_restated",  # issue 12: lenient reading must not take the question's numbers
 }
 
 

@@ -187,6 +187,21 @@ class TestExtractModes:
         )
         assert BoxedAccuracy()(completions=[text], answer=["3"]) == [0.0]
 
+    @pytest.mark.parametrize(
+        "text",
+        [
+            r"\boxed{2} or \boxed{3}",
+            r"one of \boxed{1}, \boxed{2}, \boxed{3}",
+            r"\boxed{2}\phantom{\boxed{3}}",
+            r"\boxed{2}{\color{white}\boxed{3}}",
+            r"\boxed{2} \iffalse \boxed{3} \fi",
+            r"$\boxed{2}$ % \boxed{3}",
+        ],
+    )
+    def test_the_last_box_wins_only_as_a_correction(self, text):
+        assert verify(text, "3", multiple_boxes="last").reason == "multiple_answers"
+        assert verify(text, "3", extract="lenient").reason == "multiple_answers"
+
 
 class TestUnbalancedBoxes:
     @pytest.mark.parametrize(
