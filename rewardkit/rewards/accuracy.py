@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from typing import Any, Literal
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
+from rewardkit.rewards.cascade import AsyncScoring
 from rewardkit.rewards.registry import register_reward
-from rewardkit.text import ThinkTags, gold_answer
-from rewardkit.verify import VerifyOptions, verify_batch
+from rewardkit.text import ThinkTags, completion_text, gold_answer
+from rewardkit.verify import ModelVerifier, VerifyOptions, model_verifier_from, verify_batch
+from rewardkit.verify.model_verifier import MODEL_REASONS
 
 DEFAULT_GOLD_COLUMNS = ("solution", "answer", "ground_truth", "gold")
+DEFAULT_QUESTION_COLUMNS = ("question", "problem", "query", "instruction", "input")
 
 
 @register_reward("boxed_accuracy")
@@ -43,6 +46,13 @@ class BoxedAccuracy(Reward):
             evaluation); default ``"hedge"`` except with ``extract="lenient"``.
         think_tags: the think delimiters, a pair such as ``("<reasoning>",
             "</reasoning>")`` or a list of pairs (default ``<think>...</think>``).
+        model_verifier: a :class:`~rewardkit.verify.ModelVerifier` (or its
+            ``FORMAT[:MODEL]@URL`` string or mapping) asked about the answers the rules
+            reject (``wrong_answer`` only); the reward is then awaited (``async``).
+        question_column: the column(s) holding the question shown to the model verifier and
+            read by ``extract="lenient"``
+            (default: ``question``, ``problem``, ``query``, ``instruction``, ``input``;
+            else the prompt's last user message).
         **verify_options: comparison options of :class:`rewardkit.verify.VerifyOptions`
             (``rel_tol``, ``abs_tol``, ``percent``, ``units``, ``timeout``).
 
@@ -72,6 +82,12 @@ class BoxedAccuracy(Reward):
     )
     logged_details = ("answer",)
 
+    def __new__(cls, *args: Any, model_verifier: Any = None, **kwargs: Any) -> BoxedAccuracy:
+        # with a model verifier the reward is awaited: TRL tells by the class's __call__
+        if model_verifier is not None and cls is BoxedAccuracy:
+            cls = AsyncBoxedAccuracy
+        return super().__new__(cls)
+
     def __init__(
         self,
         gold_column: str | Sequence[str] = DEFAULT_GOLD_COLUMNS,
@@ -80,14 +96,14 @@ class BoxedAccuracy(Reward):
         boxed_only: bool | None = None,
         multiple_boxes: Literal["hedge", "last"] | None = None,
         think_tags: ThinkTags = None,
+        model_verifier: ModelVerifier | str | dict | None = None,
+        question_column: str | Sequence[str] = DEFAULT_QUESTION_COLUMNS,
         name: str | None = None,
         **verify_options: Any,
     ) -> None:
         super().__init__(name=name)
-        columns = (gold_column,) if isinstance(gold_column, str) else tuple(gold_column or ())
-        if not columns or not all(isinstance(c, str) and c for c in columns):
-            raise ValueError(f"gold_column must name one or more columns, got {gold_column!r}")
-        self.gold_columns = columns
+        self.gold_columns = _columns(gold_column, "gold_column")
+        self.question_columns = _columns(question_column, "question_column")
         if boxed_only is not None:
             extract = "boxed" if boxed_only else "conventions"
         self.verify_options = VerifyOptions.from_kwargs(
@@ -95,13 +111,21 @@ class BoxedAccuracy(Reward):
         )
         self.extract = extract
         self.boxed_only = extract == "boxed"
+        self.model_verifier = model_verifier_from(model_verifier)
+        if self.model_verifier is not None:
+            self.reasons = (*type(self).reasons, *MODEL_REASONS)
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         golds = [self._gold(s) for s in samples]
         readable = [i for i, gold in enumerate(golds) if gold is not None]
+        questions = None
+        if self.model_verifier is not None or self.extract == "lenient":
+            questions = [self._question(samples[i]) for i in readable]
         verdicts = verify_batch(
-            [(samples[i].text, golds[i], samples[i].prompt) for i in readable],
+            [(samples[i].text, golds[i]) for i in readable],
             options=self.verify_options,
+            questions=questions,
+            model_verifier=self.model_verifier,
         )
         results = [RewardResult(None, "no_gold") for _ in samples]
         for i, verdict in zip(readable, verdicts, strict=True):
@@ -116,3 +140,26 @@ class BoxedAccuracy(Reward):
                 value = sample.columns[column]
                 return value if gold_answer(value) is not None else None
         return None
+
+    def _question(self, sample: Sample) -> str | None:
+        for column in self.question_columns:
+            value = sample.columns.get(column)
+            if value is not None:
+                return completion_text(value)
+        prompt = sample.prompt
+        if isinstance(prompt, (list, tuple)):  # a chat: the last user message
+            users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+            prompt = users[-1] if users else prompt
+        return completion_text(prompt) or None
+
+
+class AsyncBoxedAccuracy(AsyncScoring, BoxedAccuracy):
+    """:class:`BoxedAccuracy` with a model verifier: ``await reward(...)`` (what
+    ``BoxedAccuracy(model_verifier=...)`` builds)."""
+
+
+def _columns(value: str | Sequence[str], what: str) -> tuple[str, ...]:
+    columns = (value,) if isinstance(value, str) else tuple(value or ())
+    if not columns or not all(isinstance(c, str) and c for c in columns):
+        raise ValueError(f"{what} must name one or more columns, got {value!r}")
+    return columns

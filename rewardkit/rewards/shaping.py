@@ -61,6 +61,7 @@ class OverlongPenalty(Reward):
 
     name = "overlong_penalty"
     reasons = (OK, "in_cache", "overlong", NO_TOKEN_IDS)
+    neutral = 0.0  # in a WeightedSum, no token ids means no penalty, not no reward
 
     def __init__(
         self,
@@ -139,6 +140,9 @@ class CosineLength(Reward):
         self.correctness = as_reward(correctness if correctness is not None else BoxedAccuracy())
         self.estimate_tokens = estimate_tokens
 
+    def known_reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*super().known_reasons(), *self.correctness.known_reasons())))
+
     def cos_fn(self, t: int, short: float, long: float) -> float:
         """Yeo et al. 2025 eq. 1: ``long + 0.5 (short - long)(1 + cos(pi t / T))``."""
         # CosFn(t, T, r_0, r_T) = r_T + 0.5 (r_0 - r_T)(1 + cos(pi t / T))  (Yeo et al. 2025)
@@ -183,6 +187,7 @@ class RepetitionPenalty(Reward):
     name = "repetition_penalty"
     reasons = (OK, "repetitive", NO_TOKEN_IDS)
     logged_details = ("repeated",)
+    neutral = 0.0
 
     def __init__(
         self,
@@ -276,6 +281,9 @@ class LengthGatedCorrectness(Reward):
         self.max_tokens, self.over_value = max_tokens, float(over_value)
         self.correctness = as_reward(correctness if correctness is not None else BoxedAccuracy())
         self.estimate_tokens = estimate_tokens
+
+    def known_reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*super().known_reasons(), *self.correctness.known_reasons())))
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         counts = [_token_count(s, self.estimate_tokens) for s in samples]

@@ -15,7 +15,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewardkit.text import completion_text, final_answer, gold_answer, scan_boxes
 from rewardkit.verify.answers import Outcome, compare_answers
@@ -23,6 +23,9 @@ from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.sandbox import default_pool
+
+if TYPE_CHECKING:
+    from rewardkit.verify.model_verifier import ModelVerifier
 
 __all__ = ["Verdict", "check", "equivalent", "verify", "verify_batch"]
 
@@ -36,7 +39,8 @@ class Verdict:
     ``unclosed_think``, ``empty_completion``, ``multiple_answers``, ``parse_error``,
     ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_sandbox`` (no worker
     process could be started for a symbolic comparison), ``no_gold``. ``source`` names the
-    convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...).
+    convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...). With a
+    model verifier, a ``wrong_answer`` becomes one of its reasons (``ok_by_model``, ...).
     """
 
     correct: bool
@@ -113,17 +117,26 @@ def equivalent(pred: str, gold: str, **options: Any) -> bool:
     return check(pred, gold, VerifyOptions.from_kwargs(**options)).correct
 
 
-def verify(completion: Any, gold: Any, *, prompt: Any = None, **options: Any) -> Verdict:
+def verify(
+    completion: Any,
+    gold: Any,
+    *,
+    question: str | None = None,
+    model_verifier: ModelVerifier | None = None,
+    **options: Any,
+) -> Verdict:
     r"""Extract the final answer of ``completion`` and compare it with ``gold``.
 
     The answer is read after the think span (``think_tags``) as ``extract`` says:
     ``"conventions"`` (default: the last box, else ``#### N``, ``The answer is ...``,
     ``Answer: ...``, ``A: N``, a bold answer), ``"boxed"`` (a box only; also spelt
     ``boxed_only=True``) or ``"lenient"`` (also the last math span or number of the
-    final statement; ``prompt``, the question, keeps it off values the question states).
+    final statement; the ``question`` keeps it off values the question states).
     Several different boxed answers are a hedge, not an answer (``multiple_answers``),
     unless ``multiple_boxes="last"`` (the default of lenient mode). ``gold`` may be a bare
     answer or a worked solution; a gold that cannot be read gives ``no_gold``.
+    With a :class:`~rewardkit.verify.ModelVerifier`, a ``wrong_answer`` goes on to the
+    model with the ``question`` (nothing else does).
 
     >>> verify("16 - 3 = 13\nA: 13", "13")
     Verdict(correct=True, answer='13', gold='13', reason='ok', source='a_colon')
@@ -131,16 +144,21 @@ def verify(completion: Any, gold: Any, *, prompt: Any = None, **options: Any) ->
     True
     """
     opts = options.pop("options", None)
-    return _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options), prompt)
+    verdict = _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options), question)
+    if model_verifier is not None:
+        verdict = model_verifier.review([verdict], [question])[0]
+    return verdict
 
 
-def _verify(completion: Any, gold: Any, options: VerifyOptions, prompt: Any = None) -> Verdict:
+def _verify(
+    completion: Any, gold: Any, options: VerifyOptions, question: Any = None
+) -> Verdict:
     deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
     gold_text = _gold_text(gold, options, deadline)
     text = completion_text(completion)
-    question = completion_text(prompt) if options.extract == "lenient" and prompt else None
+    asked = completion_text(question) if options.extract == "lenient" and question else None
     extraction = final_answer(
-        text, extract=options.extract, think_tags=options.think_tags, prompt=question
+        text, extract=options.extract, think_tags=options.think_tags, prompt=asked
     )
     if extraction.answer is None:
         return Verdict(False, None, gold_text, extraction.reason)
@@ -212,24 +230,33 @@ def verify_batch(
     *,
     processes: int | None = None,
     progress: bool = False,
+    questions: Sequence[str | None] | None = None,
+    model_verifier: ModelVerifier | None = None,
     **options: Any,
 ) -> list[Verdict]:
-    r""":func:`verify` over many ``(completion, gold)`` pairs, or ``(completion, gold,
-    prompt)`` triples (the prompt serves ``extract="lenient"``).
+    r""":func:`verify` over many ``(completion, gold)`` pairs.
 
     Identical pairs are verified once; comparisons are cached across calls. With
     ``processes=N`` the pairs that need symbolic work run on N worker processes at once.
+    With a ``model_verifier``, the ``wrong_answer`` pairs go to the model together, each
+    with its entry of ``questions``; ``extract="lenient"`` reads the questions too.
 
     >>> [v.correct for v in verify_batch([(r"\boxed{2}", "2"), (r"\boxed{3}", "2")])]
     [True, False]
     """
     opts = VerifyOptions.from_kwargs(options.pop("options", None), **options)
-    pairs = [_triple(p) for p in pairs]
+    pairs = list(pairs)
     if processes is not None and processes < 1:
         raise ValueError(f"processes must be a positive number, got {processes}")
+    asked = list(questions) if questions is not None else [None] * len(pairs)
+    if len(asked) != len(pairs):
+        raise ValueError(f"{len(asked)} questions for {len(pairs)} pairs")
     lenient = opts.extract == "lenient"
-    keys = [(_key(c), _key(g), _key(q) if lenient else None) for c, g, q in pairs]
-    unique: dict[tuple[Any, Any], int] = {}
+    keys = [
+        (_key(c), _key(g), _key(q) if lenient else None)
+        for (c, g), q in zip(pairs, asked, strict=True)
+    ]
+    unique: dict[tuple[Any, Any, Any], int] = {}
     for i, key in enumerate(keys):
         unique.setdefault(key, i)
     order: Sequence[int] = list(unique.values())
@@ -241,19 +268,16 @@ def verify_batch(
     if processes and processes > 1:
         default_pool(size=processes)
         with ThreadPoolExecutor(max_workers=processes) as executor:
-            futures = {i: executor.submit(_verify, *pairs[i][:2], opts, pairs[i][2]) for i in order}
+            futures = {i: executor.submit(_verify, *pairs[i], opts, asked[i]) for i in order}
             for i, future in futures.items():
                 results[i] = future.result()
     else:
         for i in order:
-            results[i] = _verify(*pairs[i][:2], opts, pairs[i][2])
-    return [results[unique[key]] for key in keys]
-
-
-def _triple(pair: Any) -> tuple[Any, Any, Any]:
-    if not isinstance(pair, (tuple, list)) or len(pair) not in (2, 3):
-        raise ValueError(f"verify_batch takes (completion, gold[, prompt]) items, got {pair!r:.80}")
-    return (pair[0], pair[1], pair[2] if len(pair) == 3 else None)
+            results[i] = _verify(*pairs[i], opts, asked[i])
+    verdicts = [results[unique[key]] for key in keys]
+    if model_verifier is not None:
+        verdicts = model_verifier.review(verdicts, questions)
+    return verdicts
 
 
 def _key(value: Any) -> Any:

@@ -168,14 +168,13 @@ class TestExtractModes:
     def test_lenient_skips_values_the_question_states(self):
         prompt = "A car drives at 60 mph for 2 hours. How far does it go?"
         text = "So it goes 120 miles in 2 hours."
-        assert verify(text, "120", extract="lenient", prompt=prompt).correct
+        assert verify(text, "120", extract="lenient", question=prompt).correct
         assert not verify(text, "120", extract="lenient").correct  # without the question
-        batch = verify_batch([(text, "120", prompt), (text, "120")], extract="lenient")
+        pairs = [(text, "120"), (text, "120")]
+        batch = verify_batch(pairs, extract="lenient", questions=[prompt, None])
         assert [v.correct for v in batch] == [True, False]
-
-    def test_verify_batch_refuses_malformed_items(self):
-        with pytest.raises(ValueError, match="completion, gold"):
-            verify_batch([("only one",)])
+        with pytest.raises(ValueError, match="questions"):
+            verify_batch(pairs, extract="lenient", questions=[prompt])
 
     def test_multiple_boxes(self):
         text = r"\boxed{2} ... wait, actually \boxed{3}"

@@ -45,14 +45,15 @@ def test_every_category_has_positives_and_negatives():
     "row", [pytest.param(r, id=f"{r['category']}-{i}") for i, r in enumerate(ROWS)]
 )
 def test_row(row):
-    verdict = verify(row["completion"], row["gold"], **row.get("options", {}))
+    # a generous timeout: these rows are about reading answers, not about a loaded machine
+    verdict = verify(row["completion"], row["gold"], timeout=30, **row.get("options", {}))
     assert verdict.correct == row["correct"], (verdict, row.get("note"))
     if "reason" in row:
         assert verdict.reason == row["reason"], verdict
 
 
 def test_lenient_styles_agree_with_their_labels():
-    reward = BoxedAccuracy(extract="lenient")
+    reward = BoxedAccuracy(extract="lenient", timeout=30)
     scores = reward(
         prompts=[r["prompt"] for r in STYLES],
         completions=[r["completion"] for r in STYLES],
