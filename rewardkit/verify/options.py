@@ -17,11 +17,19 @@ from typing import Any
 from rewardkit.text import EXTRACT_MODES, think_tag_pairs
 from rewardkit.text.think import DEFAULT_THINK_TAGS
 
-__all__ = ["BOX_POLICIES", "EXTRACT_MODES", "PERCENT_POLICIES", "UNIT_POLICIES", "VerifyOptions"]
+__all__ = [
+    "BOX_POLICIES",
+    "DECIMAL_POLICIES",
+    "EXTRACT_MODES",
+    "PERCENT_POLICIES",
+    "UNIT_POLICIES",
+    "VerifyOptions",
+]
 
 PERCENT_POLICIES = ("flexible", "value", "number")
 UNIT_POLICIES = ("ignore", "match")
 BOX_POLICIES = ("hedge", "last")
+DECIMAL_POLICIES = ("as_written", "exact")
 
 
 @dataclass(frozen=True)
@@ -47,6 +55,10 @@ class VerifyOptions:
             ``"hedge"``: paying the last box pays a policy for listing every option.
         think_tags: the think delimiters, a pair or a list of pairs (default
             ``<think>...</think>``).
+        decimals: ``as_written`` (a predicted decimal with k places and at least 3
+            significant digits equals an exact gold that rounds to it: ``3.14`` for
+            ``\\frac{22}{7}``, not ``0.33`` for ``\\frac13``) or ``exact`` (only
+            ``rel_tol``). A gold written as a decimal always compares with ``rel_tol``.
     """
 
     rel_tol: float = 1e-6
@@ -57,6 +69,7 @@ class VerifyOptions:
     extract: str = "conventions"
     multiple_boxes: str | None = None
     think_tags: tuple[tuple[str, str], ...] = DEFAULT_THINK_TAGS
+    decimals: str = "as_written"
 
     def __post_init__(self) -> None:
         if self.extract not in EXTRACT_MODES:
@@ -68,6 +81,8 @@ class VerifyOptions:
         object.__setattr__(self, "think_tags", think_tag_pairs(self.think_tags))
         if self.percent not in PERCENT_POLICIES:
             raise ValueError(f"percent must be one of {PERCENT_POLICIES}, got {self.percent!r}")
+        if self.decimals not in DECIMAL_POLICIES:
+            raise ValueError(f"decimals must be one of {DECIMAL_POLICIES}, got {self.decimals!r}")
         if self.units not in UNIT_POLICIES:
             raise ValueError(f"units must be one of {UNIT_POLICIES}, got {self.units!r}")
         for name in ("rel_tol", "abs_tol"):
