@@ -134,6 +134,7 @@ _GENERATE_FLAGS = {
     "top_p": "--top-p",
     "seed": "--seed",
     "prompt_field": "--prompt-field",
+    "shard_rows": "--n (rows of a chunk of prompts)",
 }
 _FLAGS = {
     "scorer.rewards": "--reward",
@@ -265,8 +266,8 @@ def _nothing_kept(stats: FilterStats) -> str:
         return "the input has no completions"
     if stats.kept_rows:
         return (
-            f"{stats.kept_rows} completions were kept but they make no {stats.records} records "
-            "(dpo: no prompt has two completions with different rewards)"
+            f"{stats.kept_rows} completions were kept but made no records "
+            "(dpo: no prompt has two kept completions with different rewards)"
         )
     parts = []
     if stats.dropped:

@@ -24,6 +24,7 @@ def test_an_ordinal_mark_in_any_style_is_not_an_exponent(text):
 def test_a_based_prediction_matches_the_bare_digits_of_the_gold():
     assert equivalent("1011_2", "1011")  # was read as eleven against one thousand and eleven
     assert equivalent(r"\boxed{4210_{5}}", "4210")
+    assert equivalent("1011_{(2)}", "1011")
     assert equivalent("1011_2", "11")  # and its value still counts
     assert not equivalent("1011_2", "1101")
     assert not equivalent("1011_{2}", "1011_{3}")
@@ -134,6 +135,8 @@ def test_connectors_and_separators(pred, gold, label):
         (r"25^\circ\text{C}", "25", True),
         (r"7^{\text{th}}", "7", True),
         ("7th day", "7", True),
+        (r"7\textsuperscript{th}", "7", True),
+        (r"7\textsuperscript{x}", "7", False),
         (r"\text{the } 4^{\text{th}} \text{ term}", "4", True),
         (r"\text{not } 4", "4", False),
     ],
