@@ -139,8 +139,12 @@ class JudgeClient:
             else:
                 await _within(seconds, self._rounds(requests, parse, answers))
         except (asyncio.TimeoutError, TimeoutError):
-            late = JudgeFailure(TIMEOUT, f"call_timeout of {seconds:g} s reached", 0)
-            self.backend.usage.add(failures=answers.count(None))
+            unfinished = answers.count(None)
+            late = JudgeFailure(
+                TIMEOUT, f"call_timeout of {seconds:g} s reached ({unfinished} unanswered)", 0
+            )
+            self.backend.usage.add(failures=unfinished)
+            self.backend.log_failure(late)
             answers = [a or Answer(None, None, late, TIMEOUT) for a in answers]
         self._check_configuration(answers)
         return [a for a in answers if a is not None]
