@@ -90,6 +90,15 @@ def test_a_judge_that_is_down_is_not_asked_again_until_its_cool_down_ends(serve,
     assert [r.reason for r in third] == ["ok"] * 4  # the cool-down ended: asked again
 
 
+def test_requests_queued_for_a_slot_are_refused_once_the_breaker_opens(serve):
+    server = serve(faults=lambda i, body: "server_error")
+    reward = _reward(server, max_concurrency=1, max_retries=0, breaker_failures=3)
+    results = reward.score(prompts=["q"] * 8, completions=_completions(8))
+    assert server.count == 3  # the other 5 waited for the one slot, then were not sent
+    assert [r.reason for r in results] == ["judge_unavailable"] * 8
+    assert sum("circuit breaker open" in r.details["error"] for r in results) == 5
+
+
 def test_retry_for_rides_out_a_restart_without_losing_a_completion(serve):
     server = serve(latency=1.0)  # the batch is in flight when the server goes down
     reward = _reward(
