@@ -251,20 +251,23 @@ class OpenAIBackend(JudgeBackend):
         started = time.monotonic()
         attempt = 0
         answered = False  # the last attempt got an error response (its connection may close)
+        checked = False  # the breaker is asked once, when the request is about to be sent
         while True:
             slot = await slots.get()
-            if attempt == 0 and not self.breaker.allows():  # checked once it would be sent
+            if not checked and not self.breaker.allows():
+                checked = True
                 slots.put_nowait(slot)
                 cooldown = self.breaker.remaining()
-                if (
-                    self.retry_for is None
-                    or time.monotonic() + cooldown - started >= self.retry_for
-                ):
+                window_left = math.inf if self.retry_for is None else self.retry_for
+                window_left -= time.monotonic() - started
+                if self.retry_for is None or cooldown >= window_left:
                     self.usage.add(failures=1)
                     return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
-                # Willing to wait (retry_for): wait out the cool-down, sending nothing.
+                # Willing to wait (retry_for): wait out the cool-down sending nothing, then
+                # go as a probe, retrying within the window as any request does.
                 await asyncio.sleep(cooldown + random.uniform(0, self.backoff_base))
                 continue
+            checked = True
             attempt += 1
             try:
                 self.usage.add(requests=1, retries=int(attempt > 1))
