@@ -83,6 +83,7 @@ AUDITED: dict[str, dict[str, str]] = {
         "_LETTERS": "anchored",
         "_COMMAND": "anchored",
         "_ENV": "anchored",
+        "_NEXT_VALUE": "anchored",
     },
     "rewardkit.verify.vocabulary": {"UNIT_TEXT": "anchored"},
     "rewardkit.rewards.steps": {
