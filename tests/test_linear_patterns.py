@@ -65,7 +65,7 @@ AUDITED: dict[str, dict[str, str]] = {
         "_PLAIN_NUMBER_RE": "anchored",
         "_HEDGE_RE": "scan",
     },
-    "rewardkit.text.answers": {"_WORD_RE": "scan"},
+    "rewardkit.text.answers": {"_WORD_RE": "scan", "_MARKED_GOLD_RE": "scan"},
     "rewardkit.verify.answers": {
         "_TEXT_WRAP": "scan",
         "_CHOICE": "anchored",

@@ -163,6 +163,10 @@ def _read_from(text: str, pos: int, plural: bool) -> str | None:
 def _sentence(text: str) -> str | None:
     """``text`` up to the end of its first sentence, math spans kept whole; several math
     spans joined only by ``and`` / commas become one list; ``None`` for a question."""
+    if "$" not in text and "\\(" not in text and "\\[" not in text:  # no math span: cut
+        cuts = [i for i in (text.find(m) for m in _SENTENCE_END + _QUESTION_END) if i >= 0]
+        cut = min(cuts, default=len(text))
+        return None if text.startswith(_QUESTION_END, cut) else text[:cut]
     spans: list[str] = []
     outside: list[str] = []
     i = 0
