@@ -291,3 +291,27 @@ def test_odd_long_forms_return_quickly(text):
     except Exception as error:  # noqa: BLE001 - the point: a verdict, never an exception
         pytest.fail(f"raised {error!r}")
     assert time.perf_counter() - start < 10  # generous: the machine is shared
+
+
+def test_and_between_conditions_is_their_conjunction():
+    assert equivalent(r"x > 2 \text{ and } x < 5", "(2, 5)")
+    # was true: the two conditions were read as a union, all real numbers
+    assert not equivalent(r"x > 2 \text{ and } x < 5", r"(-\infty, \infty)")
+    assert equivalent(r"x < 2 \text{ or } x > 5", r"(-\infty, 2) \cup (5, \infty)")
+    assert equivalent(r"x = 2 \text{ and } y = 3", "(2, 3)")  # equations stay a list
+
+
+def test_a_percent_written_to_three_digits_rounds_like_its_decimal():
+    assert equivalent(r"33.3\%", r"\frac{1}{3}")
+    assert equivalent(r"66.7\%", r"\frac23")
+    assert not equivalent(r"33\%", r"\frac13")  # two significant digits
+    assert not equivalent(r"33.4\%", r"\frac13")
+
+
+def test_a_label_the_grammar_cannot_read_names_the_value_after_it():
+    assert equivalent(r"\Pr(X=2) = \frac14", r"\frac14")
+    assert equivalent("E[X] = 3.5", "3.5")
+    assert equivalent(r"P(A \cap B) = 0.2", "0.2")
+    assert not equivalent(r"\Pr(X=2) = \frac14", r"\frac13")
+    assert not equivalent("E[X] = ", "3")
+    assert not equivalent("((x = 5", "5")
