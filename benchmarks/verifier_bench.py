@@ -58,7 +58,10 @@ DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
 DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
 DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
 DEFAULT_HOLDOUT3 = REPO_ROOT / "data" / "equivalence" / "holdout3.jsonl"
-SETS = ("team", "holdout", "variants", "hacking", "holdout2", "holdout3", "math500", "gsm8k")
+DEFAULT_FORMS = REPO_ROOT / "data" / "equivalence" / "answer_forms.jsonl"
+SETS = (
+    "team", "holdout", "variants", "hacking", "holdout2", "holdout3", "forms", "math500", "gsm8k",
+)  # fmt: skip
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -193,12 +196,13 @@ def team_cases(tools: Tools, path: Path) -> list[Case]:
             continue
         row = json.loads(line)
         pred, gold = row["pred"], row["gold"]
+        labelled_with = row.get("options", {})  # the options the label assumes
         cases.append(
             Case(
                 row["equivalent"],
                 (pred, gold),
                 f"[{row['category']}] {pred[:60]!r} vs {gold[:60]!r}",
-                lambda p=pred, g=gold, **o: tools.rk_equivalent(p, g, **o),
+                lambda p=pred, g=gold, r=labelled_with, **o: tools.rk_equivalent(p, g, **r, **o),
                 lambda p=pred, g=gold: tools.mv_equivalent(p, g),
             )
         )
@@ -400,6 +404,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
     parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
     parser.add_argument("--holdout3", type=Path, default=DEFAULT_HOLDOUT3, help="3rd held-out")
+    parser.add_argument("--forms", type=Path, default=DEFAULT_FORMS, help="answer forms (v2)")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -431,6 +436,7 @@ def main(argv: list[str] | None = None) -> int:
         "hacking": lambda: team_cases(tools, args.hacking),
         "holdout2": lambda: team_cases(tools, args.holdout2),
         "holdout3": lambda: team_cases(tools, args.holdout3),
+        "forms": lambda: team_cases(tools, args.forms),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
     }

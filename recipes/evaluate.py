@@ -24,7 +24,7 @@ from typing import Any
 
 from common import DataArguments, chat_prompt, load_math_rows
 
-from rewardkit.verify import equivalent, verify
+from rewardkit.verify import ModelVerifier, equivalent, model_verifier_from, verify, verify_batch
 
 
 @dataclass
@@ -42,6 +42,13 @@ class EvalArguments:
     max_new_tokens: int = 512
     batch_size: int = 64
     boxed_only: bool = field(default=True, metadata={"help": "only a \\boxed{} answer counts"})
+    model_verifier: str | None = field(
+        default=None,
+        metadata={
+            "help": "FORMAT[:MODEL]@URL: ask a verifier model about the answers the rules "
+            "reject, e.g. tinyv@http://localhost:8001/v1"
+        },
+    )
     seed: int = 0
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
 
@@ -76,16 +83,30 @@ def majority_answer(answers: Sequence[str | None]) -> str | None:
 
 
 def score_problem(
-    greedy: str | None, samples: Sequence[str], gold: str, ks: Sequence[int], boxed_only: bool
+    greedy: str | None,
+    samples: Sequence[str],
+    gold: str,
+    ks: Sequence[int],
+    boxed_only: bool,
+    *,
+    question: str | None = None,
+    model_verifier: ModelVerifier | None = None,
 ) -> dict[str, Any]:
-    """The metrics of one problem from its greedy completion and sampled completions."""
+    """The metrics of one problem from its greedy completion and sampled completions
+    (with a ``model_verifier``, the answers the rules reject are asked about)."""
     result: dict[str, Any] = {}
+    mv = {"question": question, "model_verifier": model_verifier}
     if greedy is not None:
-        verdict = verify(greedy, gold, boxed_only=boxed_only)
+        verdict = verify(greedy, gold, boxed_only=boxed_only, **mv)
         result["accuracy"] = float(verdict.correct)
         result["greedy_answer"] = verdict.answer
     if samples:
-        verdicts = [verify(s, gold, boxed_only=boxed_only) for s in samples]
+        verdicts = verify_batch(
+            [(s, gold) for s in samples],
+            boxed_only=boxed_only,
+            questions=[question] * len(samples),
+            model_verifier=model_verifier,
+        )
         correct = sum(v.correct for v in verdicts)
         for k in ks:
             result[f"pass@{k}"] = pass_at_k(len(samples), correct, k)
@@ -219,6 +240,7 @@ def evaluate_model(
     batch_size: int = 64,
     boxed_only: bool = True,
     seed: int = 0,
+    model_verifier: ModelVerifier | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(summary, per-problem records) of ``model`` on ``rows``; greedy accuracy always."""
     from transformers import set_seed
@@ -249,7 +271,15 @@ def evaluate_model(
     ks = [k for k in ks if k <= num_samples] if num_samples else []
     records, scores = [], []
     for row, g, s in zip(rows, greedy, sampled, strict=True):
-        score = score_problem(g[0], s, row["answer"], ks, boxed_only)
+        score = score_problem(
+            g[0],
+            s,
+            row["answer"],
+            ks,
+            boxed_only,
+            question=row["problem"],
+            model_verifier=model_verifier,
+        )
         scores.append(score)
         records.append(
             {
@@ -300,6 +330,7 @@ def main(eval_args: EvalArguments, data_args: DataArguments) -> dict[str, Any]:
         batch_size=eval_args.batch_size,
         boxed_only=eval_args.boxed_only,
         seed=eval_args.seed,
+        model_verifier=model_verifier_from(eval_args.model_verifier),
     )
     out = write_results(eval_args.output_dir, summary, records)
     print(markdown_table(summary))

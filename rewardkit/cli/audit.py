@@ -18,7 +18,7 @@ import os
 import sys
 from pathlib import Path
 
-from rewardkit.rewards import get_reward
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.testing.audit import DEFAULT_THRESHOLD, audit_reward, comparison_table
 from rewardkit.testing.probes import DEFAULT_PROBLEMS, PROBES, get_probe
 
@@ -60,6 +60,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="record a reward call that takes longer as an error (runs calls in a thread)",
     )
+    add_model_verifier_argument(parser)
     parser.set_defaults(handler=run)
 
 
@@ -80,8 +81,7 @@ def run(args: argparse.Namespace) -> int:
     if args.json is not None:  # fail now, not after the whole audit
         _check_writable(args.json)
     reports = []
-    for spec in args.rewards:
-        reward = get_reward(spec)
+    for reward in build_rewards(args.rewards, args):
         report = audit_reward(
             reward,
             problems=DEFAULT_PROBLEMS[: args.problems],

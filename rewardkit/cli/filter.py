@@ -22,6 +22,7 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.filters import (
     FORMATS,
     Exporter,
@@ -34,8 +35,8 @@ from rewardkit.filters import (
     run_filter,
 )
 from rewardkit.filters.export import PAIRINGS
+from rewardkit.filters.pipeline import EXECUTORS
 from rewardkit.filters.shards import SettingsMismatch, ShardError
-from rewardkit.rewards import get_reward
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -46,7 +47,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")
-    source.add_argument("--input", required=True, type=Path, help="JSONL (.gz) or Parquet")
+    source.add_argument(
+        "--input",
+        required=True,
+        help="JSONL (.gz) or Parquet file; with --executor ray also a directory of shards "
+        "or an object-store URL (s3://...), read by Ray Data",
+    )
     source.add_argument("--prompt-field", default="prompt")
     source.add_argument(
         "--completion-field",
@@ -78,6 +84,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scoring.add_argument("--pass-threshold", type=float, default=1.0)
     scoring.add_argument("--batch-size", type=int, default=512)
     scoring.add_argument("--workers", type=int, default=1, help="scoring processes")
+    scoring.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="where scoring runs: this machine, or a Ray cluster through Ray Data",
+    )
+    scoring.add_argument(
+        "--address", help="Ray cluster to join with --executor ray (auto: the local head)"
+    )
+    add_model_verifier_argument(scoring)
 
     filtering = parser.add_argument_group("filters")
     filtering.add_argument(
@@ -132,8 +148,21 @@ _FLAGS = {
 }
 
 
+def _source(args: argparse.Namespace):
+    """The input: a local file, or (with ``--executor ray``) records that Ray Data's
+    readers stream from a directory of shards or an object store."""
+    path = Path(args.input)
+    if path.is_file():
+        return path
+    if args.executor == "ray" and ("://" in args.input or path.is_dir()):
+        from rewardkit.ray.data import read_records_on_ray
+
+        return read_records_on_ray(args.input, address=args.address)
+    raise FileNotFoundError(f"no such input file: {args.input}")
+
+
 def run(args: argparse.Namespace) -> int:
-    rewards = [get_reward(spec) for spec in args.reward]
+    rewards = build_rewards(args.reward, args)
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
     scorer = Scorer(
         rewards,
@@ -153,8 +182,7 @@ def run(args: argparse.Namespace) -> int:
         columns=args.keep_column,
     )
     fields = args.completion_field or ["completion"]
-    if not args.input.is_file():
-        raise FileNotFoundError(f"no such input file: {args.input}")
+    source = _source(args)
     # The input's content is checked row by row on resume; these say how it is read.
     fingerprint: dict = {
         "prompt_field": args.prompt_field,
@@ -167,7 +195,7 @@ def run(args: argparse.Namespace) -> int:
                     "top_p": args.top_p, "seed": args.seed}  # fmt: skip
         fingerprint["generate"] = generate
         rows = generate_completions(
-            args.input,
+            source,
             args.generate,
             n=args.n,
             engine=args.engine,
@@ -183,7 +211,7 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         rows = read_completions(
-            args.input,
+            source,
             prompt_field=args.prompt_field,
             completion_fields=fields,
             id_field=args.id_field,
@@ -200,6 +228,8 @@ def run(args: argparse.Namespace) -> int:
             input_fingerprint=fingerprint,
             overwrite=args.overwrite,
             progress=not args.no_progress,
+            executor=args.executor,
+            address=args.address,
         )
     except SettingsMismatch as exc:
         flags = _FLAGS if exc.directory.name == "scored" else _GENERATE_FLAGS

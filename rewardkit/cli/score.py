@@ -21,8 +21,8 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.filters.generate import read_completions
-from rewardkit.rewards import get_reward
 
 # Fields of a completion row that are not dataset columns passed to the reward.
 _NOT_COLUMNS = frozenset({"prompt", "completion", "prompt_id", "sample"})
@@ -51,13 +51,14 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--prompt-field", default="prompt")
     parser.add_argument("--batch-size", type=int, default=256)
+    add_model_verifier_argument(parser)
     parser.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     if args.batch_size < 1:
         raise ValueError("--batch-size must be at least 1")
-    reward = get_reward(args.reward)
+    [reward] = build_rewards([args.reward], args)
     if not args.data.is_file():
         raise FileNotFoundError(f"no such input file: {args.data}")
     out = args.out or Path(_stem(args.data) + ".scores.jsonl")

@@ -23,6 +23,15 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--max-batch", type=int, help="samples per scoring call (default 64)")
     parser.add_argument("--max-pending", type=int, help="samples held before 503 (default 4096)")
     parser.add_argument("--log-level", default="warning")
+    on_ray = parser.add_argument_group("Ray Serve (the ray extra)")
+    on_ray.add_argument(
+        "--ray", action="store_true", help="deploy on Ray Serve, a replica set per route"
+    )
+    replicas = on_ray.add_mutually_exclusive_group()
+    replicas.add_argument("--num-replicas", type=int, help="replicas per route (default 1)")
+    replicas.add_argument("--autoscale", action="store_true", help="1 to --max-replicas by load")
+    on_ray.add_argument("--max-replicas", type=int, default=8)
+    on_ray.add_argument("--address", help="Ray cluster to join (auto: the local head)")
     parser.set_defaults(handler=run)
 
 
@@ -50,6 +59,10 @@ def run(args: argparse.Namespace) -> int:
     else:
         config = single_route(args.reward, **settings)
     logging.basicConfig(level=args.log_level.upper())
+    if args.ray:
+        return _run_on_ray(config, args)
+    if args.num_replicas is not None or args.autoscale or args.address:
+        raise ValueError("--num-replicas, --autoscale and --address go with --ray")
     app = app_from_config(config)
     routes = ", ".join(f"/{r.name}" for r in config.routes)
     where = f"http://{args.host}:{args.port}"
@@ -62,6 +75,33 @@ def run(args: argparse.Namespace) -> int:
         timeout_graceful_shutdown=60,
         access_log=False,
     )
+    return 0
+
+
+def _run_on_ray(config, args: argparse.Namespace) -> int:
+    """Deploy on Ray Serve and keep the deployment up until Ctrl-C."""
+    import time
+
+    from rewardkit.ray.serve import run_on_ray
+
+    urls = run_on_ray(
+        config,
+        host=args.host,
+        port=args.port,
+        address=args.address,
+        num_replicas=args.num_replicas or 1,
+        autoscale=args.autoscale,
+        max_replicas=args.max_replicas,
+    )
+    for name, url in urls.items():
+        print(f"rewardkit serve --ray: route {name} at {url}")
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        from ray import serve
+
+        serve.shutdown()
     return 0
 
 

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -32,7 +33,7 @@ _COMPLETION_KEYS = ("completion", "solution", "response", "text", "output")
 
 def iter_records(source: Any) -> Iterator[dict[str, Any]]:
     """Stream the records of a JSONL (optionally ``.gz``) or Parquet file, a
-    ``datasets.Dataset`` / ``IterableDataset``, or any iterable of dicts.
+    ``datasets.Dataset`` / ``IterableDataset``, a Ray Dataset, or any iterable of dicts.
 
     >>> list(iter_records([{"a": 1}]))
     [{'a': 1}]
@@ -56,6 +57,10 @@ def iter_records(source: Any) -> Iterator[dict[str, Any]]:
                 if not isinstance(record, dict):
                     raise TypeError(f"{path}:{number}: expected a JSON object")
                 yield record
+        return
+    if type(source).__module__.startswith("ray.data"):  # a Ray Dataset, read by Ray's readers
+        for batch in source.iter_batches(batch_format="pyarrow"):
+            yield from batch.to_pylist()
         return
     for record in source:
         if not isinstance(record, dict):
@@ -196,6 +201,8 @@ def generate_completions(
     prompts_per_shard: int = 64,
     overwrite: bool = False,
     progress: bool = True,
+    executor: str = "local",
+    ray_options: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Sample ``n`` completions for each prompt record, streamed as completion rows.
 
@@ -210,7 +217,15 @@ def generate_completions(
     saved rows, skips their prompts and samples the rest, so an interrupted run resumes
     without sampling a finished chunk twice (other settings raise; ``overwrite`` starts
     afresh).
+
+    ``executor="ray"`` samples the chunks on Ray actors that each hold an engine
+    (``model`` must then be a path or name); ``ray_options`` go to
+    :func:`rewardkit.ray.generate.sample_chunks_on_ray` (``concurrency``: engines at
+    once, ``num_gpus``: per engine, ``runtime_env``, ``address``). The rows are the same
+    and come in the same order; resuming works as locally.
     """
+    if executor not in ("local", "ray"):
+        raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
     if n < 1 or batch_size < 1 or prompts_per_shard < 1:
         raise ValueError("n, batch_size and prompts_per_shard must be at least 1")
     if engine not in ("transformers", "vllm"):
@@ -238,17 +253,25 @@ def generate_completions(
         if store.complete:
             return
         done_prompts = store.done_inputs
-    sampler = _VllmSampler(model, seed) if engine == "vllm" else _HFSampler(model, tokenizer)
-    chunk_index = done_prompts // prompts_per_shard
-    bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
-    while chunk := list(islice(records, prompts_per_shard)):
-        for offset, record in enumerate(chunk):
-            if prompt_field not in record:
-                raise ValueError(f"prompt {done_prompts + offset} has no field {prompt_field!r}")
-        texts = [sampler.render(r[prompt_field]) for r in chunk]
-        outputs = sampler.sample(
-            texts, n, batch_size, max_new_tokens, temperature, top_p, seed + chunk_index
+    params = SamplingParams(n, batch_size, max_new_tokens, temperature, top_p, seed)
+    chunks = _chunks(records, prompts_per_shard, prompt_field, done_prompts)
+    first = done_prompts // prompts_per_shard
+    if executor == "ray":
+        from rewardkit.ray.generate import sample_chunks_on_ray
+
+        if not isinstance(model, (str, Path)):
+            raise TypeError("executor='ray' takes a model path or name (each engine loads it)")
+        sampled = sample_chunks_on_ray(
+            chunks, str(model), engine, params, prompt_field, first, **(ray_options or {})
         )
+    else:
+        sampler = new_sampler(engine, model, tokenizer, seed)
+        sampled = (
+            (chunk, sample_chunk(sampler, chunk, prompt_field, params, number))
+            for number, chunk in enumerate(chunks, start=first)
+        )
+    bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
+    for chunk, outputs in sampled:
         rows = []
         for offset, (record, samples) in enumerate(zip(chunk, outputs, strict=True)):
             prompt = record[prompt_field]
@@ -272,11 +295,55 @@ def generate_completions(
             store.extend(rows)
         yield from rows
         done_prompts += len(chunk)
-        chunk_index += 1
         bar.update(len(chunk))
     bar.close()
     if store is not None:
         store.finish()
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How many completions to sample per prompt, and how."""
+
+    n: int
+    batch_size: int
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    seed: int
+
+
+def sample_chunk(
+    sampler: Any,
+    chunk: list[dict[str, Any]],
+    prompt_field: str,
+    params: SamplingParams,
+    number: int,
+) -> list[list[str]]:
+    """``params.n`` texts for each record of chunk ``number`` (seeded with seed + number)."""
+    texts = [sampler.render(record[prompt_field]) for record in chunk]
+    p = params
+    return sampler.sample(
+        texts, p.n, p.batch_size, p.max_new_tokens, p.temperature, p.top_p, p.seed + number
+    )
+
+
+def new_sampler(engine: str, model: Any, tokenizer: Any = None, seed: int = 0) -> Any:
+    """The engine that samples: vLLM's offline engine or transformers' ``generate``."""
+    return _VllmSampler(model, seed) if engine == "vllm" else _HFSampler(model, tokenizer)
+
+
+def _chunks(
+    records: Iterator[dict[str, Any]], size: int, prompt_field: str, first_prompt: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The prompt records ``size`` at a time, each checked for its prompt field."""
+    done = first_prompt
+    while chunk := list(islice(records, size)):
+        for offset, record in enumerate(chunk):
+            if prompt_field not in record:
+                raise ValueError(f"prompt {done + offset} has no field {prompt_field!r}")
+        done += len(chunk)
+        yield chunk
 
 
 class _HFSampler:

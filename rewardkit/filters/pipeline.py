@@ -42,7 +42,9 @@ from rewardkit.filters.score import Scorer
 from rewardkit.filters.shards import ShardStore, encode_json, record_digest, write_atomic
 from rewardkit.filters.stats import FilterStats
 
-__all__ = ["FilterReport", "GroupResult", "filter_group", "run_filter", "score_rows"]
+__all__ = ["EXECUTORS", "FilterReport", "GroupResult", "filter_group", "run_filter", "score_rows"]
+
+EXECUTORS = ("local", "ray")
 
 
 @dataclass(frozen=True)
@@ -121,6 +123,8 @@ def run_filter(
     overwrite: bool = False,
     progress: bool = True,
     total: int | None = None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> FilterReport:
     """Score, filter and export completion rows; resumes an interrupted run in ``out_dir``.
 
@@ -130,7 +134,14 @@ def run_filter(
     of the input (e.g. the fields it is read with), checked with the scorer's whole
     configuration; any difference raises :class:`~rewardkit.filters.shards.SettingsMismatch`
     naming it. ``total`` (the number of rows, if known) sizes the progress bar.
+
+    ``executor="ray"`` scores on Ray Data (the cluster at ``address``, or the Ray
+    instance already running, or a new local one; see :mod:`rewardkit.ray`); the rows
+    come back in input order and everything else runs here as with ``"local"``, so both
+    give the same files.
     """
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: use one of {EXECUTORS}")
     out = Path(out_dir)
     out.mkdir(parents=True, exist_ok=True)
     store = ShardStore(
@@ -152,7 +163,9 @@ def run_filter(
         _atomic_lines(paths["pass_rates"]) as rates_file,
     ):
         bar = tqdm(desc="scoring and filtering", unit="row", total=total, disable=not progress)
-        scored = score_rows(rows, scorer, store, on_row=bar.update)
+        scored = score_rows(
+            rows, scorer, store, on_row=bar.update, executor=executor, address=address
+        )
         for group_rows in iter_groups(scored, check=check_groups):
             result = filter_group(group_rows, chain, exporter)
             rates_file.write(result.pass_rate_record())
@@ -174,10 +187,13 @@ def score_rows(
     scorer: Scorer,
     store: ShardStore,
     on_row: Callable[[], Any] = lambda: None,
+    executor: str = "local",
+    address: str | None = None,
 ) -> Iterator[dict[str, Any]]:
     """The scoring stage, resumable: checks that the input starts with the rows the store
-    was scored from, streams the stored rows back, then scores the rest, saving them as
-    they go. A run stopped by an exception saves what it scored first."""
+    was scored from, streams the stored rows back, then scores the rest (here, or on Ray
+    Data with ``executor="ray"``), saving them as they go. A run stopped by an exception
+    saves what it scored first."""
     source = iter(rows)
     store.check_input(source)
     for row in store.rows():
@@ -192,8 +208,14 @@ def score_rows(
             digests.append(record_digest(record))
             yield record
 
+    if executor == "ray":
+        from rewardkit.ray.data import score_rows_on_ray
+
+        scored = score_rows_on_ray(scorer, noted(source), address=address)
+    else:
+        scored = scorer.score_rows(noted(source))
     try:
-        for row in scorer.score_rows(noted(source)):
+        for row in scored:
             store.note_input(digests.popleft())
             store.append(row)
             on_row()

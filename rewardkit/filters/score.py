@@ -18,6 +18,7 @@ import enum
 import inspect
 import logging
 import math
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -31,6 +32,9 @@ logger = logging.getLogger(__name__)
 
 # Fields that scoring adds, and fields of a completion row that are not dataset columns.
 SCORE_FIELDS = ("reward", "rewards", "reasons", "correct")
+# Public attributes that hold what a run did, not how it scores (a judge backend's usage
+# counters and circuit breaker): left out of the fingerprint.
+_RUNTIME_STATE = frozenset({"usage", "breaker"})
 # Objects described by their type only (their state is weights, not settings).
 _OPAQUE_MODULES = frozenset({"torch", "transformers", "tokenizers", "vllm"})
 _NOT_COLUMNS = frozenset({"prompt", "completion", "prompt_id", "sample", *SCORE_FIELDS})
@@ -185,8 +189,9 @@ def _describe(value: Any, depth: int = 0) -> Any:
     """A JSON description of a reward's whole configuration, nested objects included
     (``VerifyOptions``, a composite's components, ...), so that any changed option is
     noticed: plain values as they are, objects as their type and public attributes,
-    functions and other opaque objects by their qualified name. Private attributes
-    (caches, loaded models, counters) are left out.
+    functions and other opaque objects by their qualified name, paths as text. Private
+    attributes (caches, loaded models, counters) and run-time state (``usage``,
+    ``breaker``) are left out.
 
     >>> _describe(get_reward("boxed_accuracy@rel_tol=0.5"))["settings"]["verify_options"][
     ...     "settings"]["rel_tol"]
@@ -196,6 +201,8 @@ def _describe(value: Any, depth: int = 0) -> Any:
         return value
     if depth > 8:
         return f"<{type(value).__qualname__}>"
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
     if isinstance(value, enum.Enum):
         return f"{type(value).__qualname__}.{value.name}"
     if isinstance(value, dict):
@@ -216,7 +223,7 @@ def _describe(value: Any, depth: int = 0) -> Any:
         described["settings"] = {
             k: _describe(v, depth + 1)
             for k, v in sorted(state.items())
-            if not k.startswith("_") or k == "__name__"
+            if (not k.startswith("_") or k == "__name__") and k not in _RUNTIME_STATE
         }
     return described
 

@@ -158,8 +158,9 @@ class FilterStats:
             for reason, count in self.dropped.most_common():
                 lines.append(f"{reason:<28}{count:>10}{_share(count, self.rows):>9}")
         for name, counts in self.reasons.items():
-            width = max(28, *(len(r) + 2 for r in counts))
-            lines += ["", f"{f'{name} reasons (reward)':<{width}}{'rows':>10}{'share':>9}"]
+            title = f"{name} reasons (reward)"
+            width = max(28, len(title) + 1, *(len(r) + 2 for r in counts))
+            lines += ["", f"{title:<{width}}{'rows':>10}{'share':>9}"]
             for reason, count in counts.most_common():
                 lines.append(f"{reason:<{width}}{count:>10}{_share(count, self.rows):>9}")
         return "\n".join(lines)

@@ -24,6 +24,8 @@ import re
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from rewardkit.testing.answer_probes import coarse_rounding_answers, label_rescue_answers
+
 __all__ = [
     "DEFAULT_PROBLEMS",
     "PROBES",
@@ -352,6 +354,14 @@ def _confident_wrong(p: MathProblem) -> dict[str, str]:
     }
 
 
+def _label_rescue(p: MathProblem) -> dict[str, str]:
+    return {k: _think(p.work) + v for k, v in label_rescue_answers(p.gold, p.wrong).items()}
+
+
+def _coarse_rounding(p: MathProblem) -> dict[str, str]:
+    return {k: _think(p.work) + v for k, v in coarse_rounding_answers(p.gold, p.wrong).items()}
+
+
 PROBES: tuple[Probe, ...] = (
     Probe(
         "several_boxed",
@@ -452,6 +462,21 @@ PROBES: tuple[Probe, ...] = (
         "A wrong answer in a flawless format with confident, step-by-step dressing. Paying it "
         "more than a plain honest wrong answer pays for looking right.",
         _confident_wrong,
+    ),
+    Probe(
+        "label_rescue",
+        "equivalence",
+        "The wrong value with the gold beside it as a label, a chain, a remark, an "
+        "approximation or a modulus (S_{g} = w, x = g = w, w \\approx g). A verifier that "
+        "reads the labels or remarks as the answer pays for decoration.",
+        _label_rescue,
+    ),
+    Probe(
+        "coarse_rounding",
+        "equivalence",
+        "A decimal near the gold that is not its rounding at the places written (two "
+        "significant digits, a last digit off). Paying it pays for guessing close.",
+        _coarse_rounding,
     ),
 )
 

@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass, fields, replace
 from typing import Any
 
-__all__ = ["PERCENT_POLICIES", "UNIT_POLICIES", "VerifyOptions"]
+__all__ = ["DECIMAL_POLICIES", "PERCENT_POLICIES", "UNIT_POLICIES", "VerifyOptions"]
 
 PERCENT_POLICIES = ("flexible", "value", "number")
 UNIT_POLICIES = ("ignore", "match")
+DECIMAL_POLICIES = ("as_written", "exact")
 
 
 @dataclass(frozen=True)
@@ -34,6 +35,10 @@ class VerifyOptions:
         units: ``ignore`` (``5 cm`` equals ``5``) or ``match`` (unit words must agree).
         timeout: seconds one comparison may take before its verdict is ``timeout``.
         boxed_only: when extracting from a completion, only a ``\\boxed{}`` answer counts.
+        decimals: ``as_written`` (a predicted decimal with k places and at least 3
+            significant digits equals an exact gold that rounds to it: ``3.14`` for
+            ``\\frac{22}{7}``, not ``0.33`` for ``\\frac13``) or ``exact`` (only
+            ``rel_tol``). A gold written as a decimal always compares with ``rel_tol``.
     """
 
     rel_tol: float = 1e-6
@@ -42,10 +47,13 @@ class VerifyOptions:
     units: str = "ignore"
     timeout: float = 5.0
     boxed_only: bool = False
+    decimals: str = "as_written"
 
     def __post_init__(self) -> None:
         if self.percent not in PERCENT_POLICIES:
             raise ValueError(f"percent must be one of {PERCENT_POLICIES}, got {self.percent!r}")
+        if self.decimals not in DECIMAL_POLICIES:
+            raise ValueError(f"decimals must be one of {DECIMAL_POLICIES}, got {self.decimals!r}")
         if self.units not in UNIT_POLICIES:
             raise ValueError(f"units must be one of {UNIT_POLICIES}, got {self.units!r}")
         for name in ("rel_tol", "abs_tol"):

@@ -169,3 +169,30 @@ def test_settings_mismatch_lists_only_the_differences(tmp_path):
         ShardStore(tmp_path, shard_rows=3, fingerprint={"x": {"y": 1, "z": [1, 5]}})
     assert caught.value.differences == [("x.z.1", 2, 5), ("shard_rows", 2, 3)]
     assert "overwrite=True" in str(caught.value)
+
+
+def test_run_time_state_and_paths_in_the_fingerprint():
+    from rewardkit.rewards import get_reward
+    from rewardkit.verify import model_verifier_from
+
+    verifier = model_verifier_from("tinyv@http://127.0.0.1:9/v1")  # never called here
+    reward = get_reward("boxed_accuracy", model_verifier=verifier)
+    before = Scorer([reward]).fingerprint()
+    reward.model_verifier.backend.usage.requests += 3  # what scoring does to its counters
+    reward.model_verifier.backend.breaker.opened = 12.5
+    assert Scorer([reward]).fingerprint() == before
+    text = json.dumps(before)
+    assert "127.0.0.1:9" in text and str(reward.model_verifier.cache.path) in text
+
+
+def test_a_manifest_from_an_older_version_or_with_a_damaged_shard_list_is_refused(tmp_path):
+    manifest = _store_with_rows(tmp_path)
+    data = json.loads(manifest.read_text())
+    del data["shards"][1]["checksum"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ShardError, match="manifest.json: its list of shards is damaged"):
+        _reopen(tmp_path)
+    manifest.write_text(json.dumps({**data, "version": 1}))
+    with pytest.raises(ShardError, match="unknown manifest version 1"):
+        _reopen(tmp_path)
+    assert ShardStore(tmp_path, shard_rows=4, fingerprint={"a": 1}, overwrite=True).done_rows == 0

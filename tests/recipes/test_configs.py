@@ -33,6 +33,13 @@ PARSERS = {
         ModelConfig,
         ObjectiveGRPOConfig,
     ),
+    "grpo_qwen_gsm8k_tinyv.yaml": (
+        DataArguments,
+        TinyModelArguments,
+        RLArguments,
+        ModelConfig,
+        ObjectiveGRPOConfig,
+    ),
     "evaluate_math500.yaml": (EvalArguments, DataArguments),
     "rft_tiny.yaml": (
         RFTArguments,

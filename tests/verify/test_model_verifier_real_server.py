@@ -30,3 +30,14 @@ def test_noise_from_a_real_server_becomes_a_reason(real_judge_server, name):
     assert all(v.correct == (v.reason == "ok_by_model") for v in verdicts)
     assert mv.spent()["forwarded"] == 2
     assert mv.backend.usage.requests >= 2
+
+
+def test_the_local_transformers_backend_in_process(tiny_model_path):
+    mv = ModelVerifier(  # the tiny model writes noise: a few tokens are enough
+        "compassverifier", tiny_model_path, backend="transformers", cache=False, max_tokens=4
+    )
+    verdicts = verify_batch(
+        [(r"\boxed{12 apples}", "12"), (r"\boxed{12}", "12")], units="match", model_verifier=mv
+    )
+    assert verdicts[0].reason in MODEL_REASONS and verdicts[1].reason == "ok"
+    assert mv.backend.usage.requests == 1
