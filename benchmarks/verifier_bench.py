@@ -19,6 +19,13 @@ Sets (each pair is judged by both tools and scored against its label):
   itself; Math-Verify gets the text of the solution's last ``A: ...`` line (no such line: no
   answer, judged wrong), the fairest extraction for it since ``parse`` on the whole solution
   picks up intermediate numbers.
+- ``lenient``: whole completions with no box in three styles, Minerva (``Final Answer: The
+  final answer is $X$. I hope it is correct.``), chat markdown (``**Final Answer:** X``) and
+  plain prose ending in a math span, with wrong answers and the question's own numbers
+  restated at the end as negatives (``data/extraction/lenient_styles.jsonl``). rewardkit
+  gets ``verify(completion, gold, extract="lenient", question=prompt)``, Math-Verify
+  ``verify(parse(gold as \boxed{}), parse(completion))`` (its default extraction reads the
+  whole text: LaTeX spans and bare expressions).
 
 Per pair, time is the wall time of the whole judgement (parsing both strings and comparing),
 after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs
@@ -59,8 +66,10 @@ DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
 DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
 DEFAULT_HOLDOUT3 = REPO_ROOT / "data" / "equivalence" / "holdout3.jsonl"
 DEFAULT_FORMS = REPO_ROOT / "data" / "equivalence" / "answer_forms.jsonl"
+DEFAULT_LENIENT = REPO_ROOT / "data" / "extraction" / "lenient_styles.jsonl"
 SETS = (
     "team", "holdout", "variants", "hacking", "holdout2", "holdout3", "forms", "math500", "gsm8k",
+    "lenient",
 )  # fmt: skip
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
@@ -261,6 +270,29 @@ def gsm8k_cases(tools: Tools, data_dir: Path) -> list[Case]:
     return cases
 
 
+def lenient_cases(tools: Tools, path: Path) -> list[Case]:
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        completion, gold, prompt = row["completion"], row["gold"], row["prompt"]
+        cases.append(
+            Case(
+                row["correct"],
+                (completion, gold, prompt),
+                f"[{row['style']}] {completion[-60:]!r} vs {gold!r}",
+                lambda c=completion, g=gold, q=prompt, **o: (
+                    tools.rk_verify(c, g, extract="lenient", question=q, **o).correct
+                ),
+                lambda c=completion, g=gold: bool(
+                    tools.mv_verify(tools.mv_parse(f"\\boxed{{{g}}}"), tools.mv_parse(c))
+                ),
+            )
+        )
+    return cases
+
+
 def run_set(name: str, cases: list[Case], *, cold: bool = False) -> dict:
     """Judge every case with both tools, timing each call.
 
@@ -405,6 +437,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
     parser.add_argument("--holdout3", type=Path, default=DEFAULT_HOLDOUT3, help="3rd held-out")
     parser.add_argument("--forms", type=Path, default=DEFAULT_FORMS, help="answer forms (v2)")
+    parser.add_argument("--lenient", type=Path, default=DEFAULT_LENIENT, help="whole completions")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -439,6 +472,7 @@ def main(argv: list[str] | None = None) -> int:
         "forms": lambda: team_cases(tools, args.forms),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
+        "lenient": lambda: lenient_cases(tools, args.lenient),
     }
     results: dict = {}
     for name in names:

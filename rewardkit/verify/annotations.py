@@ -114,6 +114,11 @@ class AnnotationReading:
                 return True
         if tok.kind == "op" and tok.value == "(":
             return self._remark() or self._paren_modulus()
+        if tok.kind == "cmd" and tok.value == "textsuperscript":
+            self.next()  # 7\textsuperscript{th}
+            ordinal = self._ordinal_mark()
+            self.i += ordinal if ordinal else -1
+            return bool(ordinal)
         if tok.kind == "cmd" and tok.value == "pmod":
             self.next()
             self._record_modulus()

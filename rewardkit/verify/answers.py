@@ -297,15 +297,18 @@ def _plain_exponent(tokens: list, k: int) -> bool:
     return tok.kind == "letter" or tok.value.isdigit() or (tok.kind, tok.value) == ("cmd", "circ")
 
 
-# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5
-_PLAIN_NUMBER = re.compile(
-    r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*"
-)
+# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5  (the dollar
+# signs and a closing full stop are cut off first, so no two runs of spaces meet)
+_PLAIN_NUMBER = re.compile(r"([-+]?)[ \t]*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?")
 
 
 def _plain_number(text: str) -> tuple[Fraction, bool] | None:
     """``(value, is_decimal)`` of a bare number, or ``None`` (a quick path, no parser)."""
-    m = _PLAIN_NUMBER.fullmatch(text)
+    s = text.strip()
+    s = s[:-1].rstrip() if s.endswith(".") else s
+    s = s[:-1].rstrip() if s.endswith("$") else s
+    s = s[1:].lstrip() if s.startswith("$") else s
+    m = _PLAIN_NUMBER.fullmatch(s)
     if m is None or (m.group(2) is None and m.group(3) is None):
         return None
     whole = (m.group(2) or "0").replace(",", "")

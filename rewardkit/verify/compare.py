@@ -95,6 +95,8 @@ class _Comparer:
         self.symbolic = symbolic
         # each predicted decimal, by its value, with its digits as written
         self.written = {decimal(text): text for text in written}
+        # 33.3\% is the decimal 0.333 as written: the same digits two places further right
+        self.written.update({decimal(t) * _PERCENT: _percent_text(t) for t in written})
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         if a == b and not (a.has(sp.Float) or b.has(sp.Float)):
@@ -341,6 +343,16 @@ class _Comparer:
             return True
         value = ratio.evalf(EXACT_DIGITS)
         return bool(value.is_real and value > 0)
+
+
+_PERCENT = sp.Rational(1, 100)
+
+
+def _percent_text(text: str) -> str:
+    """``33.3`` as the decimal its percent is, ``0.333``."""
+    whole, _, places = text.partition(".")
+    digits = whole.rjust(3, "0") + places
+    return f"{digits[: -2 - len(places)].lstrip('0') or '0'}.{digits[-2 - len(places) :]}"
 
 
 def _dedup(items: list[sp.Basic]) -> list[sp.Basic]:

@@ -21,6 +21,11 @@ from rewardkit.verify.lexer import Token
 from rewardkit.verify.vocabulary import MATRICES, SEPARATOR_WORDS, AnswerList, Ratio, text_kind
 
 
+def _is_condition(value: sp.Basic) -> bool:
+    """An inequality (or a chain of them): ``and`` between conditions is their conjunction."""
+    return isinstance(value, (sp.Rel, sp.And)) and not isinstance(value, sp.Equality)
+
+
 class StructureReading:
     """Reading answer lists, ratios, brackets, sets and environments (a mixin of the parser)."""
 
@@ -31,15 +36,19 @@ class StructureReading:
         first = self.expr(0)
         if self.at("op", ":"):
             return self._ratio(first)
-        items = [first]
+        items, joins = [first], set()
         while self._at_separator():
             while self._at_separator():  # 3, 4, and 5: a comma and a word
-                self.next()
+                joins.add(self.next().value.strip().lower())
             if self.at("eof") or self.at("op", "}"):
                 break
             self._skip_leading_relation()
             items.append(self.expr(0))
-        return items[0] if len(items) == 1 else AnswerList(*items)
+        if len(items) == 1:
+            return first
+        if joins == {"and"} and all(_is_condition(item) for item in items):
+            return sp.And(*items, evaluate=False)  # x > 2 and x < 5: both hold
+        return AnswerList(*items)
 
     def _at_separator(self) -> bool:
         tok = self.peek()

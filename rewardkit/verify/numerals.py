@@ -152,7 +152,12 @@ class NumberReading:
         self.next()  # "_"
         if self.at("op", "{"):
             self.next()
+            wrapped = self.at("op", "(")  # 1011_{(2)}
+            if wrapped:
+                self.next()
             base_tok = self.next()
+            if wrapped:
+                self.expect_op(")")
             self.expect_op("}")
         else:
             base_tok = self.next()

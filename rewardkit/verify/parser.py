@@ -144,11 +144,20 @@ _MAX_CACHED_BITS = 4096
 
 def _parse(text: str) -> tuple[Parsed, int]:
     """The parsed answer and the bits of the big numbers it holds."""
-    parser = _Parser(tokenize(clean_latex(text)))
+    tokens = tokenize(clean_latex(text))
+    parser = _Parser(list(tokens))
     try:
-        expr = parser._answers()
-        if not parser.at("eof"):
-            raise parser.fail(parser.peek())
+        try:
+            expr = parser.parse_top()
+        except MathParseError:
+            # \Pr(X = 2) = \frac14, E[X] = 3.5: a label the grammar does not read names the
+            # value after the top-level "=" (the label is never evaluated)
+            split = _label_split(tokens)
+            if split is None:
+                raise
+            parser = _Parser(tokens[split + 1 :])
+            label = sp.Symbol("".join(t.value for t in tokens[:split]))
+            expr = sp.Eq(label, parser.parse_top(), evaluate=False)
     except RecursionError:
         raise MathParseError("expression nested too deeply", reason="too_deep") from None
     except (TypeError, AttributeError, ValueError, ArithmeticError) as error:
@@ -168,6 +177,23 @@ def _parse(text: str) -> tuple[Parsed, int]:
     return parsed, number_bits(expr)
 
 
+def _label_split(tokens: list[Token]) -> int | None:
+    """Index of the top-level ``=`` after a name with brackets (``P(A \\cap B) =``), or None."""
+    if not tokens or tokens[0].kind not in ("letter", "word", "cmd"):
+        return None
+    depth, bracketed = 0, False
+    for k, tok in enumerate(tokens):
+        if tok.kind == "op" and tok.value in ("(", "[", "{", "\\{"):
+            depth, bracketed = depth + 1, True
+        elif tok.kind == "op" and tok.value in (")", "]", "}", "\\}"):
+            depth -= 1
+            if depth < 0:
+                return None
+        elif tok.kind == "op" and tok.value == "=" and depth == 0:
+            return k if bracketed and k + 1 < len(tokens) - 1 else None
+    return None
+
+
 class _Parser(NumberReading, CommandReading, StructureReading, AnnotationReading):
     """The Pratt core: token access, binding powers, prefix and infix positions."""
 
@@ -183,6 +209,13 @@ class _Parser(NumberReading, CommandReading, StructureReading, AnnotationReading
         self.bases: list[tuple[str, int]] = []
         self.moduli: list[int] = []
         self.decimals: list[str] = []
+
+    def parse_top(self) -> sp.Basic:
+        """The whole answer, up to the end of the text."""
+        value = self._answers()
+        if not self.at("eof"):
+            raise self.fail(self.peek())
+        return value
 
     # -- token access ---------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:

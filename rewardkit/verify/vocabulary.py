@@ -259,8 +259,11 @@ def is_unit_word(word: str) -> bool:
     )
 
 
+# Words of a unit ("km/h", "sq. ft", "m^2"). Each repetition starts with separators and then
+# needs a letter or a power, so a run of separators is read one way only (linear time).
 UNIT_TEXT = re.compile(
-    r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*"
+    r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?"
+    r"(?:[ .'/-]+(?:[^\W\d_]+(?:\^\{?\d\}?)?|\^\{?\d\}?))*[ .'/-]*"
 )
 
 

@@ -90,16 +90,33 @@ def test_a_judge_that_is_down_is_not_asked_again_until_its_cool_down_ends(serve,
     assert [r.reason for r in third] == ["ok"] * 4  # the cool-down ended: asked again
 
 
+def test_requests_queued_for_a_slot_are_refused_once_the_breaker_opens(serve):
+    server = serve(faults=lambda i, body: "server_error")
+    reward = _reward(server, max_concurrency=1, max_retries=0, breaker_failures=3)
+    results = reward.score(prompts=["q"] * 8, completions=_completions(8))
+    assert server.count == 3  # the other 5 waited for the one slot, then were not sent
+    assert [r.reason for r in results] == ["judge_unavailable"] * 8
+    assert sum("circuit breaker open" in r.details["error"] for r in results) == 5
+
+
 def test_retry_for_rides_out_a_restart_without_losing_a_completion(serve):
     server = serve(latency=1.0)  # the batch is in flight when the server goes down
     reward = _reward(
-        server, retry_for=15, timeout=2, backoff_base=0.2, backoff_max=0.5, breaker_cooldown=0.5
+        server,
+        retry_for=15,
+        timeout=2,
+        max_concurrency=2,  # most of the batch waits for a slot: it meets the open breaker
+        backoff_base=0.2,
+        backoff_max=0.5,
+        breaker_failures=3,
+        breaker_cooldown=1.0,
     )
     threading.Timer(0.1, server.restart, (2.5,)).start()  # down mid-batch for 2.5 s
     start = time.monotonic()
-    results = reward.score(prompts=["q"] * 6, completions=_completions(6))
+    results = reward.score(prompts=["q"] * 8, completions=_completions(8))
     assert server.restarts == 1
-    assert [r.reason for r in results] == ["ok"] * 6
+    assert reward.backend.breaker.opened >= 1
+    assert [r.reason for r in results] == ["ok"] * 8
     assert time.monotonic() - start >= 2.5
 
 

@@ -33,6 +33,7 @@ ISSUE_PROBES = {
     "judge_injection",
     "verifier_injection",  # issue 13
     "confident_wrong",
+    "question_restated",  # issue 12: lenient reading must not take the question's numbers
     "label_rescue",  # issue 12
     "coarse_rounding",  # issue 12
 }

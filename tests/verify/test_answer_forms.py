@@ -24,6 +24,7 @@ def test_an_ordinal_mark_in_any_style_is_not_an_exponent(text):
 def test_a_based_prediction_matches_the_bare_digits_of_the_gold():
     assert equivalent("1011_2", "1011")  # was read as eleven against one thousand and eleven
     assert equivalent(r"\boxed{4210_{5}}", "4210")
+    assert equivalent("1011_{(2)}", "1011")
     assert equivalent("1011_2", "11")  # and its value still counts
     assert not equivalent("1011_2", "1101")
     assert not equivalent("1011_{2}", "1011_{3}")
@@ -134,6 +135,8 @@ def test_connectors_and_separators(pred, gold, label):
         (r"25^\circ\text{C}", "25", True),
         (r"7^{\text{th}}", "7", True),
         ("7th day", "7", True),
+        (r"7\textsuperscript{th}", "7", True),
+        (r"7\textsuperscript{x}", "7", False),
         (r"\text{the } 4^{\text{th}} \text{ term}", "4", True),
         (r"\text{not } 4", "4", False),
     ],
@@ -288,3 +291,27 @@ def test_odd_long_forms_return_quickly(text):
     except Exception as error:  # noqa: BLE001 - the point: a verdict, never an exception
         pytest.fail(f"raised {error!r}")
     assert time.perf_counter() - start < 10  # generous: the machine is shared
+
+
+def test_and_between_conditions_is_their_conjunction():
+    assert equivalent(r"x > 2 \text{ and } x < 5", "(2, 5)")
+    # was true: the two conditions were read as a union, all real numbers
+    assert not equivalent(r"x > 2 \text{ and } x < 5", r"(-\infty, \infty)")
+    assert equivalent(r"x < 2 \text{ or } x > 5", r"(-\infty, 2) \cup (5, \infty)")
+    assert equivalent(r"x = 2 \text{ and } y = 3", "(2, 3)")  # equations stay a list
+
+
+def test_a_percent_written_to_three_digits_rounds_like_its_decimal():
+    assert equivalent(r"33.3\%", r"\frac{1}{3}")
+    assert equivalent(r"66.7\%", r"\frac23")
+    assert not equivalent(r"33\%", r"\frac13")  # two significant digits
+    assert not equivalent(r"33.4\%", r"\frac13")
+
+
+def test_a_label_the_grammar_cannot_read_names_the_value_after_it():
+    assert equivalent(r"\Pr(X=2) = \frac14", r"\frac14")
+    assert equivalent("E[X] = 3.5", "3.5")
+    assert equivalent(r"P(A \cap B) = 0.2", "0.2")
+    assert not equivalent(r"\Pr(X=2) = \frac14", r"\frac13")
+    assert not equivalent("E[X] = ", "3")
+    assert not equivalent("((x = 5", "5")

@@ -249,18 +249,26 @@ class OpenAIBackend(JudgeBackend):
         clients, slots = self._loop_state()
         body = self._body(request)
         started = time.monotonic()
-        if not self.breaker.allows():
-            cooldown = self.breaker.remaining()
-            if self.retry_for is None or cooldown >= self.retry_for:
-                self.usage.add(failures=1)
-                return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
-            # Willing to wait (retry_for): wait out the cool-down instead, without sending.
-            await asyncio.sleep(cooldown + random.uniform(0, self.backoff_base))
         attempt = 0
         answered = False  # the last attempt got an error response (its connection may close)
+        checked = False  # the breaker is asked once, when the request is about to be sent
         while True:
-            attempt += 1
             slot = await slots.get()
+            if not checked and not self.breaker.allows():
+                checked = True
+                slots.put_nowait(slot)
+                cooldown = self.breaker.remaining()
+                window_left = math.inf if self.retry_for is None else self.retry_for
+                window_left -= time.monotonic() - started
+                if self.retry_for is None or cooldown >= window_left:
+                    self.usage.add(failures=1)
+                    return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
+                # Willing to wait (retry_for): wait out the cool-down sending nothing, then
+                # go as a probe, retrying within the window as any request does.
+                await asyncio.sleep(cooldown + random.uniform(0, self.backoff_base))
+                continue
+            checked = True
+            attempt += 1
             try:
                 self.usage.add(requests=1, retries=int(attempt > 1))
                 client = clients[slot // _POOL_SIZE]
