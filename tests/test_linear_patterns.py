@@ -43,7 +43,10 @@ AUDITED: dict[str, dict[str, str]] = {
     "rewardkit.text.conventions": {
         "_EMPHASIS_RE": "scan",
         "_GSM8K_RE": "scan",
-        "_LABEL_RE": "scan",
+        "_ANSWER_WORD_RE": "scan",
+        "_BEFORE_RE": "scan",
+        "_AFTER_RE": "anchored",
+        "_ZH_AFTER_RE": "anchored",
         "_A_COLON_RE": "scan",
         "_LINE_START_RE": "anchored",
         "_VISIBLE_RE": "scan",
@@ -62,7 +65,7 @@ AUDITED: dict[str, dict[str, str]] = {
         "_PLAIN_NUMBER_RE": "anchored",
         "_HEDGE_RE": "scan",
     },
-    "rewardkit.text.answers": {"_WORD_RE": "scan"},
+    "rewardkit.text.answers": {"_WORD_RE": "scan", "_MARKED_GOLD_RE": "scan"},
     "rewardkit.verify.answers": {
         "_TEXT_WRAP": "scan",
         "_CHOICE": "anchored",
