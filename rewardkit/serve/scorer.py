@@ -45,7 +45,7 @@ from rewardkit.rewards.compose import as_reward
 from rewardkit.serve.worker import score_batch
 from rewardkit.verify.sandbox import CallResult, WorkerPool
 
-__all__ = ["EXECUTORS", "Overloaded", "Scorer"]
+__all__ = ["EXECUTORS", "Overloaded", "Scorer", "TooManySamples"]
 
 logger = logging.getLogger(__name__)
 
@@ -60,6 +60,10 @@ class Overloaded(RuntimeError):
     def __init__(self, message: str, retry_after: float = 1.0) -> None:
         super().__init__(message)
         self.retry_after = retry_after
+
+
+class TooManySamples(ValueError):
+    """One call holds more samples than the scorer ever holds at once: it would never fit."""
 
 
 class Scorer:
@@ -157,6 +161,10 @@ class Scorer:
         """One result per sample, in order; raises :class:`Overloaded` when full."""
         if not samples:
             return []
+        if len(samples) > self.max_pending:
+            raise TooManySamples(
+                f"{len(samples)} samples in one request; at most {self.max_pending}: split it"
+            )
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after=5.0)
         if self._pending + len(samples) > self.max_pending:

@@ -111,6 +111,9 @@ def final_answer(
 
 
 _WORD_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,}")
+_SHORT_GOLD = 40
+# What a gold needs for more than being taken whole: a box, a label, emphasis, lines.
+_MARKED_GOLD_RE = re.compile(r"\\boxed|\\fbox|<\|begin_of_box|####|\*\*|__|answer|答案|\n", re.I)
 _MAX_WORDS = 6  # a gold with more plain words than this and no marked answer is prose
 
 
@@ -141,6 +144,8 @@ def gold_answer(gold: Any) -> str | None:
     text = gold.strip()
     if not text:
         return None
+    if len(text) <= _SHORT_GOLD and not _MARKED_GOLD_RE.search(text):
+        return text  # a bare answer, as most golds are: nothing to read out of it
     scan = scan_boxes(text)
     if scan.boxes:
         parts = list(dict.fromkeys(b.content.strip() for b in scan.boxes))

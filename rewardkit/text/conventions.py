@@ -26,12 +26,13 @@ MULTIPLE = "multiple_answers"  # the source of a hedge: several different bold a
 
 _EMPHASIS_RE = re.compile(r"\*\*|__")
 _GSM8K_RE = re.compile(r"####[ \t]*")
-_LABEL_RE = re.compile(
-    r"\b(?:(?P<final>final[ \t]+answer)|(?P<the>the[ \t]+answer)|(?P<bare>answer))(?P<plural>s)?"
-    r"(?:[ \t]*(?P<verb>is|are|was|will[ \t]+be)\b)?[ \t]*(?P<mark>[:=：])?"
-    r"|(?P<zh>最终答案|答案)[ \t]*(?P<zhmark>[是为:：])?",
-    re.IGNORECASE,
+# Labels are found from the word "answer" (a fast literal search), then read around it.
+_ANSWER_WORD_RE = re.compile(r"answers?|答案", re.IGNORECASE)
+_BEFORE_RE = re.compile(r"(?:final|the)[ \t]+\Z", re.IGNORECASE)  # on a 16-character window
+_AFTER_RE = re.compile(
+    r"(?:[ \t]*(?P<verb>is|are|was|will[ \t]+be)\b)?[ \t]*(?P<mark>[:=：])?", re.IGNORECASE
 )
+_ZH_AFTER_RE = re.compile(r"[ \t]*(?P<mark>[是为:：])?")
 _A_COLON_RE = re.compile(r"^[ \t]*A[ \t]*:", re.MULTILINE)
 _LINE_START_RE = re.compile(r"[#>*\-\s]*")
 _VISIBLE_RE = re.compile(r"\S")
@@ -92,23 +93,26 @@ def convention_answer(text: str) -> tuple[str, str] | None:
 def _last_label(text: str) -> tuple[int, str, bool] | None:
     """``(where the answer starts, source, plural)`` of the last committal answer label."""
     best: tuple[int, str, bool] | None = None
-    for m in _LABEL_RE.finditer(text):
-        if m.group("zh"):
-            committal = m.group("zhmark") is not None or (
-                m.group("zh") == "最终答案" and _at_line_end(text, m.end())
-            )
-            if committal:
-                best = (m.end(), "the_answer_is", False)
+    for word in _ANSWER_WORD_RE.finditer(text):
+        start, end = word.span()
+        if word.group(0) == "答案":
+            after = _ZH_AFTER_RE.match(text, end)
+            final = text[max(0, start - 2) : start] == "最终"
+            if after.group("mark") is not None or (final and _at_line_end(text, after.end())):
+                best = (after.end(), "the_answer_is", False)
             continue
-        marked = m.group("verb") is not None or m.group("mark") is not None
-        if m.group("bare"):
-            at_start = _at_line_start(text, m.start())
-            if m.group("mark") is not None or (at_start and _at_line_end(text, m.end())):
-                source = "a_colon" if at_start else "the_answer_is"
-                best = (m.end(), source, m.group("plural") is not None)
+        if (start and text[start - 1].isalnum()) or (end < len(text) and text[end].isalnum()):
+            continue  # "answered", "reanswer"
+        after = _AFTER_RE.match(text, end)
+        plural = len(word.group(0)) == 7
+        marked = after.group("verb") is not None or after.group("mark") is not None
+        if _BEFORE_RE.search(text, max(0, start - 16), start) is None:  # a bare "answer"
+            at_start = _at_line_start(text, start)
+            if after.group("mark") is not None or (at_start and _at_line_end(text, after.end())):
+                best = (after.end(), "a_colon" if at_start else "the_answer_is", plural)
             continue
-        if marked or _at_line_end(text, m.end()):
-            best = (m.end(), "the_answer_is", m.group("plural") is not None)
+        if marked or _at_line_end(text, after.end()):
+            best = (after.end(), "the_answer_is", plural)
     a_colon = last_match(_A_COLON_RE, text)
     if a_colon is not None and (best is None or a_colon.end() > best[0]):
         best = (a_colon.end(), "a_colon", False)
@@ -159,6 +163,10 @@ def _read_from(text: str, pos: int, plural: bool) -> str | None:
 def _sentence(text: str) -> str | None:
     """``text`` up to the end of its first sentence, math spans kept whole; several math
     spans joined only by ``and`` / commas become one list; ``None`` for a question."""
+    if "$" not in text and "\\(" not in text and "\\[" not in text:  # no math span: cut
+        cuts = [i for i in (text.find(m) for m in _SENTENCE_END + _QUESTION_END) if i >= 0]
+        cut = min(cuts, default=len(text))
+        return None if text.startswith(_QUESTION_END, cut) else text[:cut]
     spans: list[str] = []
     outside: list[str] = []
     i = 0

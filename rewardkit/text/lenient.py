@@ -76,8 +76,6 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
         statements.append((statement, candidates))
     if not statements:
         return None, "no_answer"
-    if len(statements[-1][1]) > _MAX_CANDIDATES:
-        return None, "no_answer"
     chosen, candidates = statements[-1]
     for statement, found in reversed(statements[-_WINDOW:]):
         anchor = last_match(_ANCHOR_RE, statement)
@@ -108,7 +106,7 @@ def _mask(text: str) -> tuple[str, list[tuple[str, bool]]]:
     pos = 0
     while (m := _OPENERS_RE.search(text, pos)) is not None:
         opener = m.group(0)
-        close = text.find(_CLOSERS[opener], m.end(), m.end() + _MAX_SPAN)
+        close = _closing(text, _CLOSERS[opener], m.end())
         content = text[m.end() : close] if close > m.end() else None
         if content is None or (opener == "$" and _WORDS_RE.search(content)):
             out.append(text[pos : m.end()])  # not a span: a lone or currency dollar
@@ -120,6 +118,16 @@ def _mask(text: str) -> tuple[str, list[tuple[str, bool]]]:
         pos = close + len(_CLOSERS[opener])
     out.append(text[pos:])
     return "".join(out), spans
+
+
+def _closing(text: str, closer: str, start: int) -> int:
+    """Where ``closer`` closes a span opened before ``start`` (an escaped ``\\$`` does not
+    close a ``$`` span), or -1; looks at most :data:`_MAX_SPAN` characters ahead."""
+    limit = start + _MAX_SPAN
+    close = text.find(closer, start, limit)
+    while closer == "$" and close > 0 and text[close - 1] == "\\":
+        close = text.find(closer, close + 1, limit)
+    return close
 
 
 def _statements(masked: str, spans: list[tuple[str, bool]]) -> list[str]:

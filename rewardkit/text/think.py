@@ -70,6 +70,8 @@ def think_tags_for(text: str, tags: ThinkTags = None) -> tuple[str, str]:
     >>> think_tags_for("x</r>y", [("<think>", "</think>"), ("<r>", "</r>")])
     ('<r>', '</r>')
     """
+    if tags is None or tags is DEFAULT_THINK_TAGS:
+        return THINK_OPEN, THINK_CLOSE
     pairs = think_tag_pairs(tags)
     if len(pairs) == 1:
         return pairs[0]

@@ -29,6 +29,7 @@ def _load(name: str) -> list[dict]:
 
 ROWS = _load("completions.jsonl")
 STYLES = _load("lenient_styles.jsonl")
+HOLDOUT = _load("holdout_completions.jsonl")  # written after the code: a second look
 ONE_SIDED = {"no_gold", "unbalanced"}  # categories about refusing: negatives by nature
 
 
@@ -52,17 +53,19 @@ def test_row(row):
         assert verdict.reason == row["reason"], verdict
 
 
-def test_lenient_styles_agree_with_their_labels():
+@pytest.mark.parametrize("name", ["lenient_styles", "holdout_completions"])
+def test_whole_completions_agree_with_their_labels_in_lenient_mode(name):
+    rows = {"lenient_styles": STYLES, "holdout_completions": HOLDOUT}[name]
     reward = BoxedAccuracy(extract="lenient", timeout=30)
     scores = reward(
-        prompts=[r["prompt"] for r in STYLES],
-        completions=[r["completion"] for r in STYLES],
-        answer=[r["gold"] for r in STYLES],
+        prompts=[r["prompt"] for r in rows],
+        completions=[r["completion"] for r in rows],
+        answer=[r["gold"] for r in rows],
     )
     predicted = [s == 1.0 for s in scores]
-    labels = [r["correct"] for r in STYLES]
-    agree = sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(STYLES)
-    false_positives = [r for r, p in zip(STYLES, predicted, strict=True) if p and not r["correct"]]
-    assert {r["style"] for r in STYLES} == {"minerva", "markdown", "prose"}
+    labels = [r["correct"] for r in rows]
+    agree = sum(p == y for p, y in zip(predicted, labels, strict=True)) / len(rows)
+    false_positives = [r for r, p in zip(rows, predicted, strict=True) if p and not r["correct"]]
+    assert {"minerva", "markdown", "prose"} <= {r["style"] for r in rows}
     assert false_positives == []
     assert agree >= 0.95
