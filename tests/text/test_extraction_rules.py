@@ -176,6 +176,20 @@ class TestExtractModes:
         with pytest.raises(ValueError, match="questions"):
             verify_batch(pairs, extract="lenient", questions=[prompt])
 
+    @pytest.mark.parametrize(
+        ("text", "gold", "correct"),
+        [
+            ("Factoring, the roots are $x = 2$ and $x = 5$.", "2, 5", True),
+            ("The solutions are 2 and 5.", "5, 2", True),
+            ("Therefore $x = 2$ or $x = -3$.", "-3, 2", True),
+            ("The solutions are 2 and 5.", "5", False),  # a list is not one of its values
+            ("So we get 35 or 36.", "36", False),  # "or" between values is a hedge
+        ],
+    )
+    def test_lenient_reads_a_listed_answer_whole(self, text, gold, correct):
+        question = "Find the roots of $x^2 - 7x + 10 = 0$."
+        assert verify(text, gold, extract="lenient", question=question).correct is correct
+
     def test_multiple_boxes(self):
         text = r"\boxed{2} ... wait, actually \boxed{3}"
         assert verify(text, "3").reason == "multiple_answers"
