@@ -34,7 +34,9 @@ _CLOSERS = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _DISPLAY = frozenset({"$$", "\\["})
 _WORDS_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,} [A-Za-z]{2,}")  # prose: "$20 and $"
 _NUMBER_RE = re.compile(r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?%?")
-_CANDIDATE_RE = re.compile(r"\x00(\d+)\x01|" + _NUMBER_RE.pattern)
+# A choice letter: "(C)", "option C", "choice (C)"
+_CHOICE = r"\(((?-i:[A-E]))\)|\b(?:option|choice)[ \t]+(?:is[ \t]+)?\(?((?-i:[A-E]))\)?(?![A-Za-z])"
+_CANDIDATE_RE = re.compile(r"\x00(\d+)\x01|" + _CHOICE + "|" + _NUMBER_RE.pattern, re.IGNORECASE)
 _SPLIT_RE = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[ \t]+|\n[ \t]*")
 _ANCHOR_RE = re.compile(
     r"\b(?:final[ \t]+answer|therefore|thus|hence|so|consequently|in[ \t]+conclusion|"
@@ -42,6 +44,11 @@ _ANCHOR_RE = re.compile(
     re.IGNORECASE,
 )
 _PLACEHOLDER_RE = re.compile(r"\x00(\d+)\x01")
+_LIST_GLUE_RE = re.compile(r"[ \t]*,?[ \t]*(?:(?:and|or)[ \t]+)?", re.IGNORECASE)
+_GLUE_WORD_RE = re.compile(r"and|or", re.IGNORECASE)
+_PLURAL_RE = re.compile(
+    r"\b(?:are|roots|solutions|values|answers|zeros|zeroes|both)\b", re.IGNORECASE
+)
 # A statement that asks or instructs restates the question: it is not an answer.
 _INSTRUCTION_RE = re.compile(
     r"[ \t>*#-]*(?:what|how|which|who|when|why|find|compute|calculate|evaluate|solve|"
@@ -60,6 +67,8 @@ class _Candidate:
     value: str
     math: bool
     pos: int
+    end: int
+    label: str = ""  # the left-hand side of a math span's equation ("x" of "x = 2")
 
 
 def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, str]:
@@ -85,6 +94,9 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
             break
     if len(candidates) > _MAX_CANDIDATES:
         return None, "no_answer"
+    listed = _listed(chosen, candidates)  # a list may repeat the question's numbers (roots)
+    if listed is not None:
+        return listed, "lenient"
     if prompt:
         stated = _stated_values(prompt)
         fresh = [c for c in candidates if _norm(c.value) not in stated]
@@ -96,6 +108,29 @@ def lenient_answer(region: str, prompt: str | None = None) -> tuple[str | None, 
     if len({_norm(c.value) for c in candidates}) > 1 and _HEDGE_RE.search(chosen):
         return None, "multiple_answers"
     return candidates[-1].value, "lenient"
+
+
+def _listed(statement: str, candidates: list[_Candidate]) -> str | None:
+    """The values a statement lists as its answer, joined (``2, 5``): the trailing run of
+    values joined only by commas and "and" in a statement that names several ("the roots
+    are 2 and 5"), or equations of one unknown joined by "or" (``x = 2`` or ``x = -3``)."""
+    run = [candidates[-1]]
+    glue_words: set[str] = set()
+    for c in reversed(candidates[:-1]):
+        glue = _LIST_GLUE_RE.fullmatch(statement, c.end, run[0].pos)
+        if glue is None:
+            break
+        glue_words.update(w.lower() for w in _GLUE_WORD_RE.findall(glue.group(0)))
+        run.insert(0, c)
+    if len(run) < 2 or len({_norm(c.value) for c in run}) < len(run):
+        return None
+    if "or" in glue_words:
+        labels = {c.label for c in run}
+        if len(labels) != 1 or not re.fullmatch(r"[A-Za-z]", labels.pop()):
+            return None  # "35 or 36" is a hedge; "x = 2 or x = -3" a solution set
+    elif not _PLURAL_RE.search(statement):
+        return None
+    return ", ".join(c.value for c in run)
 
 
 def _mask(text: str) -> tuple[str, list[tuple[str, bool]]]:
@@ -157,9 +192,14 @@ def _candidates(statement: str, spans: list[tuple[str, bool]]) -> list[_Candidat
         if m.group(1) is not None:
             value = _value(spans[int(m.group(1))][0])
             if value:
-                found.append(_Candidate(value, True, m.start()))
+                content = spans[int(m.group(1))][0]
+                label = content.split("=", 1)[0].strip() if content.count("=") == 1 else ""
+                found.append(_Candidate(value, True, m.start(), m.end(), label))
+        elif m.group(2) or m.group(3):
+            letter = (m.group(2) or m.group(3)).upper()
+            found.append(_Candidate(f"({letter})", False, m.start(), m.end()))
         else:
-            found.append(_Candidate(m.group(0), False, m.start()))
+            found.append(_Candidate(m.group(0), False, m.start(), m.end()))
     return found
 
 

@@ -33,6 +33,7 @@ from rewardkit.verify.vocabulary import (
 # Words that open a remark on the value before them: 12 (about 12 apples).
 _REMARK_WORDS = frozenset(
     {"about", "approximately", "approx", "roughly", "around", "nearly", "almost", "exactly"}
+    | {"i.e", "ie", "since", "because", "where", "when", "for"}
 )
 _REMARK_TEXT = re.compile(r"\s*\(\s*(?:\\approx|[A-Za-z]+)[^()]*\)\s*")
 _SCALES = frozenset({"C", "F", "K"})  # 25^\circ C: a temperature scale after a degree mark

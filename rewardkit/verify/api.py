@@ -150,9 +150,7 @@ def verify(
     return verdict
 
 
-def _verify(
-    completion: Any, gold: Any, options: VerifyOptions, question: Any = None
-) -> Verdict:
+def _verify(completion: Any, gold: Any, options: VerifyOptions, question: Any = None) -> Verdict:
     deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
     gold_text = _gold_text(gold, options, deadline)
     text = completion_text(completion)

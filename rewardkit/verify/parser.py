@@ -260,11 +260,11 @@ class _Parser(NumberReading, CommandReading, StructureReading, AnnotationReading
                 self.next()
                 left = multiply(left, MULTIPLIERS[word])
                 continue
-            if tok.kind == "text" and text_kind(tok.value) in ("words", "empty"):
+            unit = tok.kind == "text" and text_kind(tok.value) in ("words", "empty")
+            if unit or tok.kind == "word" and is_unit_word(tok.value) and self.fn_arg == 0:
                 self._skip_unit()
-                continue
-            if tok.kind == "word" and is_unit_word(tok.value) and self.fn_arg == 0:
-                self._skip_unit()
+                if self.at("num"):
+                    break  # 3 \text{ cm by } 4: two values, never their product
                 continue
             if tok.kind == "cmd" and tok.value in ("mathrm", "mbox") and self._unit_group():
                 continue

@@ -176,6 +176,28 @@ class TestExtractModes:
         with pytest.raises(ValueError, match="questions"):
             verify_batch(pairs, extract="lenient", questions=[prompt])
 
+    @pytest.mark.parametrize(
+        ("text", "gold", "correct"),
+        [
+            ("Factoring, the roots are $x = 2$ and $x = 5$.", "2, 5", True),
+            ("The solutions are 2 and 5.", "5, 2", True),
+            ("Therefore $x = 2$ or $x = -3$.", "-3, 2", True),
+            ("The solutions are 2 and 5.", "5", False),  # a list is not one of its values
+            ("So we get 35 or 36.", "36", False),  # "or" between values is a hedge
+        ],
+    )
+    def test_lenient_reads_a_listed_answer_whole(self, text, gold, correct):
+        question = "Find the roots of $x^2 - 7x + 10 = 0$."
+        assert verify(text, gold, extract="lenient", question=question).correct is correct
+
+    def test_lenient_reads_a_choice_letter(self):
+        assert verify("The correct option is C.", "C", extract="lenient").correct
+        assert verify("So the correct choice is (D).", "(D)", extract="lenient").correct
+        assert not verify("The best option is a rectangle.", "A", extract="lenient").correct
+        assert verify("It could be (A) or (B).", "B", extract="lenient").reason == (
+            "multiple_answers"
+        )
+
     def test_multiple_boxes(self):
         text = r"\boxed{2} ... wait, actually \boxed{3}"
         assert verify(text, "3").reason == "multiple_answers"

@@ -315,3 +315,16 @@ def test_a_label_the_grammar_cannot_read_names_the_value_after_it():
     assert not equivalent(r"\Pr(X=2) = \frac14", r"\frac13")
     assert not equivalent("E[X] = ", "3")
     assert not equivalent("((x = 5", "5")
+
+
+@pytest.mark.parametrize(
+    "pred", [r"3 \text{ to } 4", r"3 \text{ cm by } 4 \text{ cm}", "3 cm 4", r"2 \text{ hours } 30"]
+)
+def test_numbers_separated_by_words_are_not_multiplied(pred):
+    assert not equivalent(pred, "12") and not equivalent(pred, "60")  # were 12 and 60
+
+
+def test_remarks_that_explain_the_value_are_dropped():
+    assert equivalent(r"\frac{1}{2} \text{ (i.e., 0.5)}", "0.5")
+    assert equivalent(r"4 \text{ (since x > 0)}", "4")
+    assert not equivalent(r"3 \text{ (since x > 0)}", "4")
