@@ -95,12 +95,14 @@ def test_a_reply_cut_off_after_a_verdict_word_is_not_read_as_a_verdict():
     assert (verdict.correct, verdict.reason) == (False, "model_truncated")
 
 
-def test_a_url_without_v1_fails_the_first_call_loudly_like_the_judge():
-    with FakeJudgeServer() as server:
-        mv = verifier(server, base_url=server.base_url.removesuffix("/v1"))
-        with pytest.raises(JudgeConfigError, match=r"HTTP 404 from .*/chat/completions"):
+def test_a_wrong_url_fails_the_first_call_loudly_like_the_judge():
+    with FakeJudgeServer() as server:  # it serves /chat/completions with and without /v1
+        mv = verifier(server, base_url=server.base_url.replace("/v1", "/wrong"))
+        with pytest.raises(JudgeConfigError, match=r"HTTP 404 from .*/wrong/chat/completions"):
             verify_batch(WRONG, units="match", model_verifier=mv)
-        reward = BoxedAccuracy(model_verifier=verifier(server, base_url=server.base_url + "x"))
+        reward = BoxedAccuracy(
+            model_verifier=verifier(server, base_url=server.base_url + "x"), units="match"
+        )
         with pytest.raises(JudgeConfigError, match="404"):
             reward.score(completions=[WRONG[0][0]], answer=[WRONG[0][1]])
         good = verifier(server)
