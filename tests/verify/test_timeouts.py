@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_call_is_replaced():
             time.sleep(0.3)
             os.kill(first.value, signal.SIGKILL)  # the worker dies in the middle of a call
             died = busy.result(timeout=10)
-        assert died.status == "error" and "died" in died.error
+        assert died.status == "died" and "died" in died.error
         after = pool.call(os.getpid, timeout=30)
         assert after.status == "ok" and after.value != first.value
         assert pool.call(time.sleep, (30,), timeout=TIMEOUT).status == "timeout"  # overran: killed
@@ -162,7 +162,7 @@ def test_no_worker_process_is_a_verdict_not_a_crash(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("cannot start processes here")
 
-    monkeypatch.setattr(sandbox, "_Worker", refuse)
+    monkeypatch.setattr(sandbox.WorkerPool, "_fork", refuse)
     monkeypatch.setattr(sandbox, "_POOL", None)
     verdict = verify(r"\boxed{(x+9)^2}", "x^2+18x+81")
     assert (verdict.correct, verdict.reason) == (False, "no_sandbox")
