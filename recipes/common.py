@@ -9,14 +9,19 @@ or a local JSONL / JSON / Parquet file given with ``data_file``.
 
 from __future__ import annotations
 
+import dataclasses
 import json
+import logging
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from rewardkit.datasets import train_eval_split
 from rewardkit.text import last_boxed
+
+logger = logging.getLogger("recipes")
 
 SYSTEM_PROMPT = (
     "Think step by step inside <think> </think>, then give the final answer in \\boxed{}."
@@ -47,7 +52,10 @@ class DataArguments:
             "the synthetic generator, or the training source)"
         },
     )
-    max_samples: int | None = field(default=None, metadata={"help": "keep the first N rows"})
+    max_samples: int | None = field(
+        default=None,
+        metadata={"help": "keep the first N rows (training, or held-out when evaluating)"},
+    )
     n_train: int = field(default=4000, metadata={"help": "synthetic training problems"})
     n_eval: int = field(default=200, metadata={"help": "held-out problems for evaluation"})
     levels: str = field(default="1,2,3,4,5", metadata={"help": "synthetic difficulty levels"})
@@ -145,10 +153,12 @@ def load_math_rows(args: DataArguments, *, held_out: bool = False) -> list[dict[
 
     Held-out rows come from ``eval_data_file`` when set; otherwise they are the synthetic
     generator's held-out problems, or the last ``n_eval`` rows of the source, which are then
-    left out of training.
+    left out of training. ``max_samples`` keeps the first N of the rows returned, training or
+    held-out.
     """
     if held_out and args.eval_data_file:
-        return [normalise_row(r) for r in read_rows_file(args.eval_data_file)]
+        rows = [normalise_row(r) for r in read_rows_file(args.eval_data_file)]
+        return _cap(rows, args.max_samples)
     if args.data_file is None and args.dataset_name == "synthetic":
         train, evaluation = train_eval_split(
             args.n_train,
@@ -157,7 +167,7 @@ def load_math_rows(args: DataArguments, *, held_out: bool = False) -> list[dict[
             levels=parse_levels(args.levels),
             teacher_error=args.teacher_error,
         )
-        return evaluation if held_out else _cap(train, args.max_samples)
+        return _cap(evaluation if held_out else train, args.max_samples)
     if args.data_file is not None:
         raw = read_rows_file(args.data_file)
     else:
@@ -174,7 +184,7 @@ def load_math_rows(args: DataArguments, *, held_out: bool = False) -> list[dict[
             "set eval_data_file or a smaller n_eval"
         )
     split = len(rows) - args.n_eval
-    return rows[split:] if held_out else _cap(rows[:split], args.max_samples)
+    return _cap(rows[split:] if held_out else rows[:split], args.max_samples)
 
 
 def _cap(rows: list[dict[str, Any]], n: int | None) -> list[dict[str, Any]]:
@@ -251,3 +261,23 @@ def resolve_model(
             seed=seed,
         )
     return str(path)
+
+
+def parse_recipe_args(parser: Any, args: Sequence[str] | None = None) -> tuple[Any, ...]:
+    """``parser.parse_args_and_config(args)``; on a machine without a GPU the training config
+    gets ``use_cpu=True`` and ``bf16=False`` (the GSM8K configs ask for bf16 on a GPU, and
+    TRL refuses bf16 without one), said in one log line. ``args`` defaults to the command
+    line.
+    """
+    import sys
+
+    from rewardkit.trl.device import has_accelerator
+
+    args = list(sys.argv[1:] if args is None else args)
+    trains = any(
+        "use_cpu" in {f.name for f in dataclasses.fields(t)} for t in parser.dataclass_types
+    )
+    if trains and not has_accelerator():
+        logger.warning("no GPU found: training on the CPU (use_cpu=True, bf16=False)")
+        args += ["--use_cpu", "true", "--bf16", "false"]
+    return parser.parse_args_and_config(args)

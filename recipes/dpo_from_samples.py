@@ -2,8 +2,9 @@
 
 For each training problem, ``num_samples`` completions are drawn, scored with ``reward`` and
 filtered with ``rewardkit.filters`` (default: ``pass_rate``, which drops problems always or
-never solved); ``rewardkit.filters.Exporter("dpo")`` pairs the best (chosen) with the worst
-(rejected) where their scores differ. ``pairs.jsonl`` keeps the pairs.
+never solved); ``rewardkit.filters.Exporter("dpo")`` pairs, within each problem, the best
+(chosen) with the worst (rejected) where their scores differ. ``pairs.jsonl`` keeps the
+pairs, ``samples/`` the filter run (``stats.json``, ``dropped.jsonl``, ``pass_rates.png``).
 
     python recipes/dpo_from_samples.py --config recipes/configs/dpo_tiny.yaml
 """
@@ -15,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+)
 from sampling import SamplingArguments, sample_records, score_filter_export
 
 
@@ -53,14 +60,16 @@ def main(dpo_args, sampling_args, data_args, tiny_args, dpo_config) -> Any:
     tokenizer = AutoTokenizer.from_pretrained(model_path)
     model = AutoModelForCausalLM.from_pretrained(model_path)
     records = sample_records(model, tokenizer, rows, sampling_args, data_args.system_prompt)
-    pairs, stats = score_filter_export(records, sampling_args.reward, dpo_args.filters, "dpo")
+    out = Path(dpo_config.output_dir)
+    pairs, stats = score_filter_export(
+        records, sampling_args.reward, dpo_args.filters, "dpo", out_dir=out / "samples"
+    )
     print(f"{len(pairs)} preference pairs from {len(records)} problems: {stats}")
     if not pairs:
         raise RuntimeError(
             "no problem had samples with different scores: no pairs to train on; "
             "sample more (num_samples) or at a higher temperature"
         )
-    out = Path(dpo_config.output_dir)
     out.mkdir(parents=True, exist_ok=True)
     with (out / "pairs.jsonl").open("w") as f:
         for pair in pairs:
@@ -83,4 +92,4 @@ if __name__ == "__main__":
     parser = TrlParser(
         (DPOSampleArguments, SamplingArguments, DataArguments, TinyModelArguments, DPOConfig)
     )
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))

@@ -4,10 +4,12 @@ Metrics: ``accuracy`` (greedy decoding, one completion per problem), and from
 ``num_samples`` sampled completions per problem ``pass@k`` (the unbiased estimator of
 Chen et al. 2021) and ``maj@k`` (majority vote over the first k sampled answers), overall
 and per subject and level. Writes
-``metrics.json``, ``metrics.md`` (a markdown table) and ``completions.jsonl``.
+``metrics.json``, ``metrics.md`` (a markdown table) and ``completions.jsonl``. The progress
+bar counts problems and, within a batch, generated tokens; ``--max_samples N`` evaluates the
+first N held-out problems (a quick look before a long run).
 
-    python recipes/evaluate.py --config recipes/configs/evaluate.yaml \\
-        --model_name_or_path runs/grpo --eval_data_file ../shared/data/math500.jsonl
+    python recipes/evaluate.py --config recipes/configs/evaluate_math500.yaml \\
+        --model_name_or_path runs/grpo --max_samples 20
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from typing import Any
 
 from common import DataArguments, chat_prompt, load_math_rows
 
-from rewardkit.verify import equivalent, verify
+from rewardkit.verify import ModelVerifier, equivalent, model_verifier_from, verify, verify_batch
 
 
 @dataclass
@@ -40,6 +42,13 @@ class EvalArguments:
     max_new_tokens: int = 512
     batch_size: int = 64
     boxed_only: bool = field(default=True, metadata={"help": "only a \\boxed{} answer counts"})
+    model_verifier: str | None = field(
+        default=None,
+        metadata={
+            "help": "FORMAT[:MODEL]@URL: ask a verifier model about the answers the rules "
+            "reject, e.g. tinyv@http://localhost:8001/v1"
+        },
+    )
     seed: int = 0
     num_threads: int | None = field(default=None, metadata={"help": "torch CPU threads"})
 
@@ -74,16 +83,30 @@ def majority_answer(answers: Sequence[str | None]) -> str | None:
 
 
 def score_problem(
-    greedy: str | None, samples: Sequence[str], gold: str, ks: Sequence[int], boxed_only: bool
+    greedy: str | None,
+    samples: Sequence[str],
+    gold: str,
+    ks: Sequence[int],
+    boxed_only: bool,
+    *,
+    question: str | None = None,
+    model_verifier: ModelVerifier | None = None,
 ) -> dict[str, Any]:
-    """The metrics of one problem from its greedy completion and sampled completions."""
+    """The metrics of one problem from its greedy completion and sampled completions
+    (with a ``model_verifier``, the answers the rules reject are asked about)."""
     result: dict[str, Any] = {}
+    mv = {"question": question, "model_verifier": model_verifier}
     if greedy is not None:
-        verdict = verify(greedy, gold, boxed_only=boxed_only)
+        verdict = verify(greedy, gold, boxed_only=boxed_only, **mv)
         result["accuracy"] = float(verdict.correct)
         result["greedy_answer"] = verdict.answer
     if samples:
-        verdicts = [verify(s, gold, boxed_only=boxed_only) for s in samples]
+        verdicts = verify_batch(
+            [(s, gold) for s in samples],
+            boxed_only=boxed_only,
+            questions=[question] * len(samples),
+            model_verifier=model_verifier,
+        )
         correct = sum(v.correct for v in verdicts)
         for k in ks:
             result[f"pass@{k}"] = pass_at_k(len(samples), correct, k)
@@ -157,13 +180,13 @@ def generate(
     was_training = model.training
     model.eval()
     outputs: list[list[str]] = []
-    for start in tqdm(range(0, len(texts), batch_size), desc=desc, leave=False):
-        batch = tokenizer(
-            texts[start : start + batch_size],
-            return_tensors="pt",
-            padding=True,
-            add_special_tokens=False,
-        ).to(model.device)
+    bar = tqdm(total=len(texts), desc=desc, unit="problem", leave=False)
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start : start + batch_size]
+        batch = tokenizer(chunk, return_tensors="pt", padding=True, add_special_tokens=False).to(
+            model.device
+        )
+        progress = _TokenProgress(bar, batch["input_ids"].shape[1], max_new_tokens)
         with torch.no_grad():
             generated = model.generate(
                 **batch,
@@ -175,14 +198,33 @@ def generate(
                 num_return_sequences=num_return_sequences,
                 pad_token_id=tokenizer.pad_token_id,
                 eos_token_id=tokenizer.eos_token_id,
+                stopping_criteria=[progress],
             )
         decoded = tokenizer.batch_decode(generated[:, batch["input_ids"].shape[1] :])
         for token in drop:
             decoded = [d.replace(token, "") for d in decoded]
         for i in range(0, len(decoded), num_return_sequences):
             outputs.append(decoded[i : i + num_return_sequences])
+        bar.update(len(chunk))
+    bar.close()
     model.train(was_training)
     return outputs
+
+
+class _TokenProgress:
+    """A stopping criterion that never stops: it shows the batch's generated tokens on the
+    progress bar, so a long CPU batch visibly moves."""
+
+    def __init__(self, bar: Any, prompt_length: int, max_new_tokens: int) -> None:
+        self.bar, self.prompt_length, self.max_new_tokens = bar, prompt_length, max_new_tokens
+
+    def __call__(self, input_ids: Any, scores: Any, **kwargs: Any) -> Any:
+        import torch
+
+        done = input_ids.shape[1] - self.prompt_length
+        self.bar.set_postfix_str(f"token {done}/{self.max_new_tokens}", refresh=False)
+        self.bar.update(0)  # redraws at most every mininterval seconds
+        return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
 
 def evaluate_model(
@@ -198,6 +240,7 @@ def evaluate_model(
     batch_size: int = 64,
     boxed_only: bool = True,
     seed: int = 0,
+    model_verifier: ModelVerifier | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """(summary, per-problem records) of ``model`` on ``rows``; greedy accuracy always."""
     from transformers import set_seed
@@ -228,7 +271,15 @@ def evaluate_model(
     ks = [k for k in ks if k <= num_samples] if num_samples else []
     records, scores = [], []
     for row, g, s in zip(rows, greedy, sampled, strict=True):
-        score = score_problem(g[0], s, row["answer"], ks, boxed_only)
+        score = score_problem(
+            g[0],
+            s,
+            row["answer"],
+            ks,
+            boxed_only,
+            question=row["problem"],
+            model_verifier=model_verifier,
+        )
         scores.append(score)
         records.append(
             {
@@ -279,6 +330,7 @@ def main(eval_args: EvalArguments, data_args: DataArguments) -> dict[str, Any]:
         batch_size=eval_args.batch_size,
         boxed_only=eval_args.boxed_only,
         seed=eval_args.seed,
+        model_verifier=model_verifier_from(eval_args.model_verifier),
     )
     out = write_results(eval_args.output_dir, summary, records)
     print(markdown_table(summary))

@@ -20,7 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model, rl_dataset
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+    rl_dataset,
+)
 
 from rewardkit import get_reward
 
@@ -111,6 +118,8 @@ def trainer_and_config(rl_args: RLArguments, grpo_config: Any) -> tuple[type, An
             and hasattr(grpo_config, f.name)
             and getattr(grpo_config, f.name) != getattr(defaults, f.name)
         }
+        # the device settings always (the defaults above had to be built on the CPU)
+        changed |= {"use_cpu": grpo_config.use_cpu, "bf16": grpo_config.bf16}
         changed.pop("generation_batch_size", None)  # derived in __post_init__
         return RLOOTrainer, RLOOConfig(**{"output_dir": grpo_config.output_dir} | changed)
     raise ValueError(f"algorithm must be 'grpo' or 'rloo', got {rl_args.algorithm!r}")
@@ -166,4 +175,4 @@ if __name__ == "__main__":
     parser = TrlParser(
         (DataArguments, TinyModelArguments, RLArguments, ModelConfig, ObjectiveGRPOConfig)
     )
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))

@@ -4,7 +4,9 @@ Each iteration samples ``num_samples`` completions per training problem from the
 model, scores them with ``reward`` and keeps what the ``filters`` chain of
 ``rewardkit.filters`` passes (default: the correct ones, one per distinct list of equations,
 as in Yuan et al. 2023), fine-tunes on them, and samples from the result in the next
-iteration. ``rft_log.json`` records per iteration what was kept and why the rest was dropped.
+iteration. ``rft_log.json`` records per iteration what was kept and why the rest was dropped;
+``samples_<i>/`` holds each iteration's filter run (``stats.json``, ``dropped.jsonl``,
+``pass_rates.png``).
 
     python recipes/rft.py --config recipes/configs/rft_tiny.yaml
 """
@@ -16,7 +18,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+)
 from sampling import SamplingArguments, sample_records, score_filter_export
 
 
@@ -62,7 +70,13 @@ def main(rft_args, sampling_args, data_args, tiny_args, sft_config) -> list[dict
             else rows
         )
         records = sample_records(model, tokenizer, batch, sampling_args, data_args.system_prompt)
-        kept, stats = score_filter_export(records, sampling_args.reward, rft_args.filters, "sft")
+        kept, stats = score_filter_export(
+            records,
+            sampling_args.reward,
+            rft_args.filters,
+            "sft",
+            out_dir=out / f"samples_{iteration}",
+        )
         log.append({"iteration": iteration} | stats)
         print(log[-1])
         if not kept:
@@ -88,4 +102,4 @@ if __name__ == "__main__":
     parser = TrlParser(
         (RFTArguments, SamplingArguments, DataArguments, TinyModelArguments, SFTConfig)
     )
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))

@@ -3,9 +3,12 @@
 
 from __future__ import annotations
 
+import json
+import tempfile
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from common import chat_prompt
@@ -50,29 +53,41 @@ def sample_records(
 
 
 def score_filter_export(
-    records: list[dict[str, Any]], reward: str, filters: Sequence[str], export: str
+    records: list[dict[str, Any]],
+    reward: str,
+    filters: Sequence[str],
+    export: str,
+    out_dir: str | Path | None = None,
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
-    """Score every completion with ``reward``, apply the ``filters`` chain, export rows in
-    TRL's ``export`` format (``sft``, ``dpo``, ``kto``); returns (rows, statistics)."""
-    from rewardkit.filters import Exporter, FilterChain, Scorer, iter_groups, read_completions
+    """Score every completion with ``reward``, apply the ``filters`` chain and export each
+    problem's kept rows in TRL's ``export`` format (``sft``, ``dpo``, ``kto``) through
+    ``rewardkit.filters.run_filter``, one problem at a time (a DPO pair never crosses
+    problems); returns (records, statistics). The run's files (dataset, ``dropped.jsonl``,
+    ``pass_rates.jsonl``, ``stats.json``, ``pass_rates.png``) go to ``out_dir`` (a
+    temporary folder when ``None``), started afresh."""
+    from rewardkit.filters import Exporter, Scorer, read_completions, run_filter
 
-    scored = list(
-        Scorer(reward).score_rows(read_completions(records, completion_fields=["completions"]))
-    )
-    chain = FilterChain(list(filters))
-    kept, dropped = [], []
-    for group in iter_groups(scored):  # filters judge one problem's samples at a time
-        group_kept, group_dropped = chain.apply(group)
-        kept += group_kept
-        dropped += group_dropped
-    rows = Exporter(export).records(kept)
-    rewards = [r["reward"] for r in scored if r["reward"] is not None]
-    stats = {
-        "problems": len(records),
-        "completions": len(scored),
-        "kept": len(kept),
-        "exported": len(rows),
-        "mean_reward": sum(rewards) / max(1, len(rewards)),
-        "dropped": dict(Counter(f"{d.filter}:{d.reason}" for d in dropped)),
+    with tempfile.TemporaryDirectory() as scratch:
+        report = run_filter(
+            read_completions(records, completion_fields=["completions"]),
+            Scorer(reward),
+            list(filters),
+            Exporter(export),
+            out_dir if out_dir is not None else scratch,
+            overwrite=True,
+            progress=False,
+        )
+        rows = [json.loads(line) for line in report.dataset.read_text("utf-8").splitlines()]
+        dropped = Counter(
+            f"{d['filter']}:{d['reason']}"
+            for d in map(json.loads, report.dropped.read_text("utf-8").splitlines())
+        )
+    stats = report.stats
+    return rows, {
+        "problems": stats.prompts,
+        "completions": stats.rows,
+        "kept": stats.kept_rows,
+        "exported": stats.records,
+        "mean_reward": stats.mean_reward or 0.0,
+        "dropped": dict(dropped),
     }
-    return rows, stats

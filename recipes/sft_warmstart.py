@@ -9,7 +9,14 @@ saves the model and tokenizer to ``output_dir``.
 
 from __future__ import annotations
 
-from common import DataArguments, TinyModelArguments, load_math_rows, resolve_model, sft_dataset
+from common import (
+    DataArguments,
+    TinyModelArguments,
+    load_math_rows,
+    parse_recipe_args,
+    resolve_model,
+    sft_dataset,
+)
 
 
 def main(data_args, tiny_args, model_args, sft_config) -> str:
@@ -49,4 +56,4 @@ if __name__ == "__main__":
     from trl import ModelConfig, SFTConfig, TrlParser
 
     parser = TrlParser((DataArguments, TinyModelArguments, ModelConfig, SFTConfig))
-    main(*parser.parse_args_and_config())
+    main(*parse_recipe_args(parser))

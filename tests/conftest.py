@@ -56,3 +56,22 @@ def tiny_grpo_config(tmp_path):
         return (config_class or GRPOConfig)(**{**settings, **overrides})
 
     return build
+
+
+@pytest.fixture(scope="session")
+def real_judge_server(tiny_model_path):
+    """A real OpenAI-compatible server (``transformers serve``) on the tiny model, started
+    once per session on a free loopback port and stopped by its process id. Skips with the
+    reason when it cannot run, unless ``REWARDKIT_REQUIRE_REAL_SERVER=1``."""
+    from real_server import RealServer, ServerUnavailable
+
+    server = RealServer(tiny_model_path)
+    try:
+        server.start()
+    except ServerUnavailable as exc:
+        server.close()
+        if os.environ.get("REWARDKIT_REQUIRE_REAL_SERVER") == "1":
+            pytest.fail(str(exc))
+        pytest.skip(str(exc))
+    yield server
+    server.close()

@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 
-from rewardkit.rewards import get_reward
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.testing.audit import DEFAULT_THRESHOLD, audit_reward, comparison_table
 from rewardkit.testing.probes import DEFAULT_PROBLEMS, PROBES, get_probe
 
@@ -59,16 +60,28 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         metavar="SECONDS",
         help="record a reward call that takes longer as an error (runs calls in a thread)",
     )
+    add_model_verifier_argument(parser)
     parser.set_defaults(handler=run)
+
+
+def _check_writable(path: Path) -> None:
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise FileNotFoundError(f"--json {path}: no such directory {folder}")
+    if path.is_dir():
+        raise IsADirectoryError(f"--json {path} is a directory; give a file name")
+    if not os.access(folder, os.W_OK):
+        raise PermissionError(f"--json {path}: cannot write in {folder}")
 
 
 def run(args: argparse.Namespace) -> int:
     if not 1 <= args.problems <= len(DEFAULT_PROBLEMS):
         raise ValueError(f"--problems must be between 1 and {len(DEFAULT_PROBLEMS)}")
     probes = [get_probe(name) for name in args.probe] if args.probe else list(PROBES)
+    if args.json is not None:  # fail now, not after the whole audit
+        _check_writable(args.json)
     reports = []
-    for spec in args.rewards:
-        reward = get_reward(spec)
+    for reward in build_rewards(args.rewards, args):
         report = audit_reward(
             reward,
             problems=DEFAULT_PROBLEMS[: args.problems],

@@ -10,7 +10,10 @@ Example (GSM8K solutions of four models, one record per question)::
 
 With ``--generate MODEL`` the input holds prompts (and gold answers) and ``--n``
 completions per prompt are sampled first. Rerunning the same command after an
-interruption resumes the generation and the scoring where they stopped.
+interruption resumes the generation and the scoring where they stopped; a rerun with
+other reward options, another input or edited scores is refused, naming what differs.
+The summary shows the filters' drop reasons beside the rewards' own reasons; when nothing
+is kept a warning says why (``--strict``: exit status 1).
 """
 
 from __future__ import annotations
@@ -19,9 +22,11 @@ import argparse
 import sys
 from pathlib import Path
 
+from rewardkit.cli.verifier_option import add_model_verifier_argument, build_rewards
 from rewardkit.filters import (
     FORMATS,
     Exporter,
+    FilterStats,
     Scorer,
     build_filter,
     filter_names,
@@ -30,7 +35,8 @@ from rewardkit.filters import (
     run_filter,
 )
 from rewardkit.filters.export import PAIRINGS
-from rewardkit.rewards import get_reward
+from rewardkit.filters.pipeline import EXECUTORS
+from rewardkit.filters.shards import SettingsMismatch, ShardError
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -41,7 +47,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     source = parser.add_argument_group("input")
-    source.add_argument("--input", required=True, type=Path, help="JSONL (.gz) or Parquet")
+    source.add_argument(
+        "--input",
+        required=True,
+        help="JSONL (.gz) or Parquet file; with --executor ray also a directory of shards "
+        "or an object-store URL (s3://...), read by Ray Data",
+    )
     source.add_argument("--prompt-field", default="prompt")
     source.add_argument(
         "--completion-field",
@@ -73,6 +84,16 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     scoring.add_argument("--pass-threshold", type=float, default=1.0)
     scoring.add_argument("--batch-size", type=int, default=512)
     scoring.add_argument("--workers", type=int, default=1, help="scoring processes")
+    scoring.add_argument(
+        "--executor",
+        choices=EXECUTORS,
+        default="local",
+        help="where scoring runs: this machine, or a Ray cluster through Ray Data",
+    )
+    scoring.add_argument(
+        "--address", help="Ray cluster to join with --executor ray (auto: the local head)"
+    )
+    add_model_verifier_argument(scoring)
 
     filtering = parser.add_argument_group("filters")
     filtering.add_argument(
@@ -97,11 +118,51 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
     output.add_argument("--shard-rows", type=int, default=8192)
     output.add_argument("--overwrite", action="store_true", help="start afresh in --out")
     output.add_argument("--no-progress", action="store_true")
+    output.add_argument(
+        "--strict", action="store_true", help="exit with status 1 when nothing is kept"
+    )
     parser.set_defaults(handler=run)
 
 
+# The CLI flag behind each setting the resumable stores fingerprint (see run()).
+_GENERATE_FLAGS = {
+    "model": "--generate",
+    "engine": "--engine",
+    "n": "--n",
+    "max_new_tokens": "--max-new-tokens",
+    "temperature": "--temperature",
+    "top_p": "--top-p",
+    "seed": "--seed",
+    "prompt_field": "--prompt-field",
+}
+_FLAGS = {
+    "scorer.rewards": "--reward",
+    "scorer.weights": "--weights",
+    "scorer.correct": "--correct",
+    "scorer.pass_threshold": "--pass-threshold",
+    "input.prompt_field": "--prompt-field",
+    "input.completion_fields": "--completion-field",
+    "input.id_field": "--id-field",
+    "shard_rows": "--shard-rows",
+    **{f"input.generate.{key}": flag for key, flag in _GENERATE_FLAGS.items()},
+}
+
+
+def _source(args: argparse.Namespace):
+    """The input: a local file, or (with ``--executor ray``) records that Ray Data's
+    readers stream from a directory of shards or an object store."""
+    path = Path(args.input)
+    if path.is_file():
+        return path
+    if args.executor == "ray" and ("://" in args.input or path.is_dir()):
+        from rewardkit.ray.data import read_records_on_ray
+
+        return read_records_on_ray(args.input, address=args.address)
+    raise FileNotFoundError(f"no such input file: {args.input}")
+
+
 def run(args: argparse.Namespace) -> int:
-    rewards = [get_reward(spec) for spec in args.reward]
+    rewards = build_rewards(args.reward, args)
     ks = [int(k) for k in args.pass_at_k.split(",") if k.strip()]
     scorer = Scorer(
         rewards,
@@ -121,20 +182,20 @@ def run(args: argparse.Namespace) -> int:
         columns=args.keep_column,
     )
     fields = args.completion_field or ["completion"]
-    if not args.input.is_file():
-        raise FileNotFoundError(f"no such input file: {args.input}")
-    status = args.input.stat()
-    fingerprint = {
-        "path": str(args.input.resolve()),
-        "size": status.st_size,
-        "mtime_ns": status.st_mtime_ns,
-        "fields": [args.prompt_field, fields, args.id_field],
+    source = _source(args)
+    # The input's content is checked row by row on resume; these say how it is read.
+    fingerprint: dict = {
+        "prompt_field": args.prompt_field,
+        "completion_fields": fields,
+        "id_field": args.id_field,
     }
     if args.generate:
-        fingerprint["generate"] = [args.generate, args.engine, args.n, args.max_new_tokens,
-                                   args.temperature, args.top_p, args.seed]  # fmt: skip
+        generate = {"model": args.generate, "engine": args.engine, "n": args.n,
+                    "max_new_tokens": args.max_new_tokens, "temperature": args.temperature,
+                    "top_p": args.top_p, "seed": args.seed}  # fmt: skip
+        fingerprint["generate"] = generate
         rows = generate_completions(
-            args.input,
+            source,
             args.generate,
             n=args.n,
             engine=args.engine,
@@ -150,23 +211,36 @@ def run(args: argparse.Namespace) -> int:
         )
     else:
         rows = read_completions(
-            args.input,
+            source,
             prompt_field=args.prompt_field,
             completion_fields=fields,
             id_field=args.id_field,
         )
-    report = run_filter(
-        rows,
-        scorer,
-        filters,
-        exporter,
-        args.out,
-        shard_rows=args.shard_rows,
-        ks=ks,
-        input_fingerprint=fingerprint,
-        overwrite=args.overwrite,
-        progress=not args.no_progress,
-    )
+    try:
+        report = run_filter(
+            rows,
+            scorer,
+            filters,
+            exporter,
+            args.out,
+            shard_rows=args.shard_rows,
+            ks=ks,
+            input_fingerprint=fingerprint,
+            overwrite=args.overwrite,
+            progress=not args.no_progress,
+            executor=args.executor,
+            address=args.address,
+        )
+    except SettingsMismatch as exc:
+        flags = _FLAGS if exc.directory.name == "scored" else _GENERATE_FLAGS
+        raise ValueError(
+            f"{exc.describe(flags)}rerun with the same options, or use another --out, or "
+            "--overwrite to start again"
+        ) from None
+    except ShardError as exc:
+        raise ValueError(
+            f"{exc.problem}; use another --out, or --overwrite to start again"
+        ) from None
     print(report.stats.table())
     print()
     for label, path in (
@@ -178,4 +252,27 @@ def run(args: argparse.Namespace) -> int:
     ):
         print(f"{label:<12}{path}")
     sys.stdout.flush()
+    if report.stats.kept_rows == 0 or report.stats.records == 0:
+        print(f"rewardkit filter: warning: {_nothing_kept(report.stats)}", file=sys.stderr)
+        return 1 if args.strict else 0
     return 0
+
+
+def _nothing_kept(stats: FilterStats) -> str:
+    """Why nothing was kept, in one line: the filters' main drop reason and the rewards'
+    main reasons behind it."""
+    if stats.rows == 0:
+        return "the input has no completions"
+    if stats.kept_rows:
+        return (
+            f"{stats.kept_rows} completions were kept but they make no {stats.records} records "
+            "(dpo: no prompt has two completions with different rewards)"
+        )
+    parts = []
+    if stats.dropped:
+        reason, count = stats.dropped.most_common(1)[0]
+        parts.append(f"the filters dropped all {stats.rows} completions (mostly {reason}: {count})")
+    for name, counts in stats.reasons.items():
+        reason, count = counts.most_common(1)[0]
+        parts.append(f"{name} gave {reason} for {count / stats.rows:.0%}")
+    return "nothing was kept: " + "; ".join(parts)

@@ -21,6 +21,7 @@ default they follow the input: chat prompts give conversational records.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from typing import Any
 
@@ -33,7 +34,7 @@ PAIRINGS = ("best_worst", "all")
 
 
 class Exporter:
-    """Turns one prompt's kept rows into TRL records.
+    """Turns one prompt's kept rows into TRL records (rows of several prompts raise).
 
     Args:
         format: ``sft``, ``dpo`` or ``kto``.
@@ -72,7 +73,10 @@ class Exporter:
         self.columns = tuple(columns)
 
     def records(self, rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-        """Records from the kept rows of one prompt."""
+        """Records from the kept rows of one prompt; rows of several prompts (by
+        ``prompt_id``, else by prompt) raise ``ValueError``: group them first
+        (:func:`~rewardkit.filters.iter_groups`, or :func:`~rewardkit.filters.run_filter`)."""
+        _check_one_prompt(rows)
         if self.format == "sft":
             return [
                 {**self._prompt_and(row, "completion", row["completion"]), **self._extra(row)}
@@ -143,3 +147,20 @@ class Exporter:
         if missing:
             raise KeyError(f"rows have no column(s) {missing} to export")
         return {c: row[c] for c in self.columns}
+
+
+def _check_one_prompt(rows: Sequence[dict[str, Any]]) -> None:
+    if len(rows) < 2:
+        return
+    by_id = any("prompt_id" in row for row in rows)
+    keys = {_key(row.get("prompt_id") if by_id else row.get("prompt")) for row in rows}
+    if len(keys) > 1:
+        what = "prompt_id values" if by_id else "prompts"
+        raise ValueError(
+            f"Exporter.records takes the rows of one prompt, got rows of {len(keys)} {what}; "
+            "group them by prompt first (rewardkit.filters.iter_groups or run_filter)"
+        )
+
+
+def _key(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, default=str)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import gzip
 import json
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from itertools import islice
 from pathlib import Path
 from typing import Any
@@ -23,7 +24,7 @@ from typing import Any
 from tqdm import tqdm
 
 from rewardkit.filters.seen import SeenKeys
-from rewardkit.filters.shards import ShardStore
+from rewardkit.filters.shards import ShardStore, record_digest
 
 __all__ = ["generate_completions", "iter_records", "read_completions"]
 
@@ -32,7 +33,7 @@ _COMPLETION_KEYS = ("completion", "solution", "response", "text", "output")
 
 def iter_records(source: Any) -> Iterator[dict[str, Any]]:
     """Stream the records of a JSONL (optionally ``.gz``) or Parquet file, a
-    ``datasets.Dataset`` / ``IterableDataset``, or any iterable of dicts.
+    ``datasets.Dataset`` / ``IterableDataset``, a Ray Dataset, or any iterable of dicts.
 
     >>> list(iter_records([{"a": 1}]))
     [{'a': 1}]
@@ -57,6 +58,10 @@ def iter_records(source: Any) -> Iterator[dict[str, Any]]:
                     raise TypeError(f"{path}:{number}: expected a JSON object")
                 yield record
         return
+    if type(source).__module__.startswith("ray.data"):  # a Ray Dataset, read by Ray's readers
+        for batch in source.iter_batches(batch_format="pyarrow"):
+            yield from batch.to_pylist()
+        return
     for record in source:
         if not isinstance(record, dict):
             raise TypeError(f"expected dict records, got {type(record).__name__}")
@@ -76,8 +81,10 @@ def read_completions(
     prompt_field: str = "prompt",
     completion_fields: Sequence[str] = ("completion",),
     id_field: str | None = None,
+    grouped: bool = True,
 ) -> Iterator[dict[str, Any]]:
-    """Completion rows from existing completions, streamed.
+    """Completion rows from existing completions, streamed (the one reader of
+    ``rewardkit filter`` and ``rewardkit score``).
 
     Two layouts are read. *Wide*: one record per prompt, whose completion fields hold
     one completion, a list of completions, or an object such as ``{"solution": ...,
@@ -89,20 +96,31 @@ def read_completions(
 
     ``prompt_id`` is the ``id_field`` value, else the number of the prompt in the input.
     With several completion fields, each row's ``source`` names the one it came from.
+
+    With ``grouped=False`` the records are independent rows (``rewardkit score``): a
+    record may lack the prompt field (its prompt is ``None``), prompts may repeat
+    anywhere, and ``prompt_id`` is the record's number.
     """
     if isinstance(completion_fields, str):
         completion_fields = (completion_fields,)
     if not completion_fields:
         raise ValueError("completion_fields must name at least one field")
-    seen = None if id_field else SeenKeys()  # ids are checked when rows are grouped
+    seen = None if id_field or not grouped else SeenKeys()  # ids: checked when grouped
     previous_key: Any = object()
     prompt_number = -1
     sample = 0
     for index, record in enumerate(iter_records(source)):
-        if prompt_field not in record:
-            raise ValueError(f"record {index} has no prompt field {prompt_field!r}")
-        prompt = record[prompt_field]
-        key = record.get(id_field) if id_field else _prompt_key(prompt)
+        if prompt_field not in record and grouped:
+            raise ValueError(
+                f"record {index} has no prompt field {prompt_field!r}{_fields_hint(record)}"
+            )
+        prompt = record.get(prompt_field)
+        if not grouped:
+            key = index
+        elif id_field:
+            key = record.get(id_field)
+        else:
+            key = _prompt_key(prompt)
         if key != previous_key:  # a new prompt starts
             if seen is not None and seen.add(key):
                 raise ValueError(
@@ -115,10 +133,12 @@ def read_completions(
         }
         for field in completion_fields:
             if field not in record:
-                raise ValueError(f"record {index} has no completion field {field!r}")
+                raise ValueError(
+                    f"record {index} has no completion field {field!r}{_fields_hint(record)}"
+                )
             for completion, extra in _completions(record[field], field, index):
                 row = {
-                    "prompt_id": key if id_field else prompt_number,
+                    "prompt_id": key if id_field or not grouped else prompt_number,
                     "prompt": prompt,
                     "completion": completion,
                     "sample": sample,
@@ -129,6 +149,12 @@ def read_completions(
                     row["source"] = field
                 sample += 1
                 yield row
+
+
+def _fields_hint(record: dict[str, Any]) -> str:
+    names = list(record)
+    shown = ", ".join(repr(n) for n in names[:12]) + (", ..." if len(names) > 12 else "")
+    return f" (its fields: {shown})"
 
 
 def _prompt_key(prompt: Any) -> str:
@@ -175,6 +201,8 @@ def generate_completions(
     prompts_per_shard: int = 64,
     overwrite: bool = False,
     progress: bool = True,
+    executor: str = "local",
+    ray_options: dict[str, Any] | None = None,
 ) -> Iterator[dict[str, Any]]:
     """Sample ``n`` completions for each prompt record, streamed as completion rows.
 
@@ -189,7 +217,15 @@ def generate_completions(
     saved rows, skips their prompts and samples the rest, so an interrupted run resumes
     without sampling a finished chunk twice (other settings raise; ``overwrite`` starts
     afresh).
+
+    ``executor="ray"`` samples the chunks on Ray actors that each hold an engine
+    (``model`` must then be a path or name); ``ray_options`` go to
+    :func:`rewardkit.ray.generate.sample_chunks_on_ray` (``concurrency``: engines at
+    once, ``num_gpus``: per engine, ``runtime_env``, ``address``). The rows are the same
+    and come in the same order; resuming works as locally.
     """
+    if executor not in ("local", "ray"):
+        raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
     if n < 1 or batch_size < 1 or prompts_per_shard < 1:
         raise ValueError("n, batch_size and prompts_per_shard must be at least 1")
     if engine not in ("transformers", "vllm"):
@@ -210,25 +246,32 @@ def generate_completions(
             shards_dir, shard_rows=prompts_per_shard * n, fingerprint=settings, overwrite=overwrite
         )
     done_prompts = 0
+    records = iter_records(prompts)
     if store is not None:
+        store.check_input(records)  # the prompts of the saved chunks are these prompts
         yield from store.rows()
         if store.complete:
             return
-        done_prompts = store.done_rows // n
-    sampler = _VllmSampler(model, seed) if engine == "vllm" else _HFSampler(model, tokenizer)
-    records = iter_records(prompts)
-    for _ in range(done_prompts):
-        next(records, None)
-    chunk_index = done_prompts // prompts_per_shard
-    bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
-    while chunk := list(islice(records, prompts_per_shard)):
-        for offset, record in enumerate(chunk):
-            if prompt_field not in record:
-                raise ValueError(f"prompt {done_prompts + offset} has no field {prompt_field!r}")
-        texts = [sampler.render(r[prompt_field]) for r in chunk]
-        outputs = sampler.sample(
-            texts, n, batch_size, max_new_tokens, temperature, top_p, seed + chunk_index
+        done_prompts = store.done_inputs
+    params = SamplingParams(n, batch_size, max_new_tokens, temperature, top_p, seed)
+    chunks = _chunks(records, prompts_per_shard, prompt_field, done_prompts)
+    first = done_prompts // prompts_per_shard
+    if executor == "ray":
+        from rewardkit.ray.generate import sample_chunks_on_ray
+
+        if not isinstance(model, (str, Path)):
+            raise TypeError("executor='ray' takes a model path or name (each engine loads it)")
+        sampled = sample_chunks_on_ray(
+            chunks, str(model), engine, params, prompt_field, first, **(ray_options or {})
         )
+    else:
+        sampler = new_sampler(engine, model, tokenizer, seed)
+        sampled = (
+            (chunk, sample_chunk(sampler, chunk, prompt_field, params, number))
+            for number, chunk in enumerate(chunks, start=first)
+        )
+    bar = tqdm(desc="generating", unit="prompt", initial=done_prompts, disable=not progress)
+    for chunk, outputs in sampled:
         rows = []
         for offset, (record, samples) in enumerate(zip(chunk, outputs, strict=True)):
             prompt = record[prompt_field]
@@ -247,14 +290,60 @@ def generate_completions(
                     }
                 )
         if store is not None:
+            for record in chunk:
+                store.note_input(record_digest(record))
             store.extend(rows)
         yield from rows
         done_prompts += len(chunk)
-        chunk_index += 1
         bar.update(len(chunk))
     bar.close()
     if store is not None:
         store.finish()
+
+
+@dataclass(frozen=True)
+class SamplingParams:
+    """How many completions to sample per prompt, and how."""
+
+    n: int
+    batch_size: int
+    max_new_tokens: int
+    temperature: float
+    top_p: float
+    seed: int
+
+
+def sample_chunk(
+    sampler: Any,
+    chunk: list[dict[str, Any]],
+    prompt_field: str,
+    params: SamplingParams,
+    number: int,
+) -> list[list[str]]:
+    """``params.n`` texts for each record of chunk ``number`` (seeded with seed + number)."""
+    texts = [sampler.render(record[prompt_field]) for record in chunk]
+    p = params
+    return sampler.sample(
+        texts, p.n, p.batch_size, p.max_new_tokens, p.temperature, p.top_p, p.seed + number
+    )
+
+
+def new_sampler(engine: str, model: Any, tokenizer: Any = None, seed: int = 0) -> Any:
+    """The engine that samples: vLLM's offline engine or transformers' ``generate``."""
+    return _VllmSampler(model, seed) if engine == "vllm" else _HFSampler(model, tokenizer)
+
+
+def _chunks(
+    records: Iterator[dict[str, Any]], size: int, prompt_field: str, first_prompt: int
+) -> Iterator[list[dict[str, Any]]]:
+    """The prompt records ``size`` at a time, each checked for its prompt field."""
+    done = first_prompt
+    while chunk := list(islice(records, size)):
+        for offset, record in enumerate(chunk):
+            if prompt_field not in record:
+                raise ValueError(f"prompt {done + offset} has no field {prompt_field!r}")
+        done += len(chunk)
+        yield chunk
 
 
 class _HFSampler:

@@ -14,9 +14,11 @@ when all are) and ``correct`` (the correctness reward's value at least ``pass_th
 
 from __future__ import annotations
 
+import enum
 import inspect
 import logging
 import math
+import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from itertools import islice
@@ -30,6 +32,11 @@ logger = logging.getLogger(__name__)
 
 # Fields that scoring adds, and fields of a completion row that are not dataset columns.
 SCORE_FIELDS = ("reward", "rewards", "reasons", "correct")
+# Public attributes that hold what a run did, not how it scores (a judge backend's usage
+# counters and circuit breaker): left out of the fingerprint.
+_RUNTIME_STATE = frozenset({"usage", "breaker"})
+# Objects described by their type only (their state is weights, not settings).
+_OPAQUE_MODULES = frozenset({"torch", "transformers", "tokenizers", "vllm"})
 _NOT_COLUMNS = frozenset({"prompt", "completion", "prompt_id", "sample", *SCORE_FIELDS})
 
 
@@ -85,9 +92,10 @@ class Scorer:
         self.workers = workers
 
     def fingerprint(self) -> dict[str, Any]:
-        """The settings a resumed run must share (rewards, weights, correctness)."""
+        """The settings a resumed run must share: each reward's whole configuration, the
+        weights and what counts as correct."""
         return {
-            "rewards": [_describe(r) for r in self.rewards],
+            "rewards": dict(zip(self.names, (_describe(r) for r in self.rewards), strict=True)),
             "weights": self.weights,
             "correct": self.correct_name,
             "pass_threshold": self.pass_threshold,
@@ -177,15 +185,47 @@ def _plain_call(
     return values
 
 
-def _describe(reward: Any) -> dict[str, Any]:
-    """A reward's class and its public plain settings, so that changed options are noticed."""
-    settings = {
-        k: list(v) if isinstance(v, tuple) else v
-        for k, v in sorted(getattr(reward, "__dict__", {}).items())
-        if not k.startswith("_") and isinstance(v, (str, int, float, bool, type(None), tuple))
-    }
-    kind = reward if inspect.isfunction(reward) else type(reward)
-    return {"type": f"{kind.__module__}.{kind.__qualname__}", "settings": settings}
+def _describe(value: Any, depth: int = 0) -> Any:
+    """A JSON description of a reward's whole configuration, nested objects included
+    (``VerifyOptions``, a composite's components, ...), so that any changed option is
+    noticed: plain values as they are, objects as their type and public attributes,
+    functions and other opaque objects by their qualified name, paths as text. Private
+    attributes (caches, loaded models, counters) and run-time state (``usage``,
+    ``breaker``) are left out.
+
+    >>> _describe(get_reward("boxed_accuracy@rel_tol=0.5"))["settings"]["verify_options"][
+    ...     "settings"]["rel_tol"]
+    0.5
+    """
+    if value is None or isinstance(value, (str, bool, int, float)):
+        return value
+    if depth > 8:
+        return f"<{type(value).__qualname__}>"
+    if isinstance(value, os.PathLike):
+        return os.fspath(value)
+    if isinstance(value, enum.Enum):
+        return f"{type(value).__qualname__}.{value.name}"
+    if isinstance(value, dict):
+        return {str(k): _describe(v, depth + 1) for k, v in value.items()}
+    if isinstance(value, (list, tuple, set, frozenset)):
+        items = sorted(value, key=repr) if isinstance(value, (set, frozenset)) else value
+        return [_describe(v, depth + 1) for v in items]
+    if inspect.isfunction(value) or inspect.isclass(value) or inspect.isbuiltin(value):
+        return f"{value.__module__}.{value.__qualname__}"
+    kind = type(value)
+    if kind.__module__.split(".")[0] in _OPAQUE_MODULES:  # a loaded model or tokenizer
+        return f"<{kind.__module__}.{kind.__qualname__}>"
+    state = getattr(value, "__dict__", None)
+    if state is None and hasattr(type(value), "__slots__"):
+        state = {k: getattr(value, k) for k in type(value).__slots__ if hasattr(value, k)}
+    described: dict[str, Any] = {"type": f"{kind.__module__}.{kind.__qualname__}"}
+    if state is not None:
+        described["settings"] = {
+            k: _describe(v, depth + 1)
+            for k, v in sorted(state.items())
+            if (not k.startswith("_") or k == "__name__") and k not in _RUNTIME_STATE
+        }
+    return described
 
 
 def _number(value: Any) -> float | None:

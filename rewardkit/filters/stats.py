@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from fractions import Fraction
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 __all__ = ["FilterStats", "pass_at_k"]
 
@@ -62,7 +62,11 @@ class FilterStats:
         self.kept_prompts = 0
         self.records = 0
         self.dropped: Counter[str] = Counter()
-        self.rates: Counter[Fraction] = Counter()  # exact pass rates of judged prompts
+        # (correct, judged) of judged prompts, unreduced: 2 of 4 is not 1 of 2.
+        self.rates: Counter[tuple[int, int]] = Counter()
+        self.reasons: dict[str, Counter[str]] = {}  # each reward's reasons over all rows
+        self.reward_sum = 0.0
+        self.rewarded = 0  # rows with a (total) reward
         self._pass_sum = dict.fromkeys(self.ks, 0.0)
         self._pass_count = dict.fromkeys(self.ks, 0)
 
@@ -71,7 +75,7 @@ class FilterStats:
         self.prompts += 1
         if n_judged == 0:
             return
-        self.rates[Fraction(n_correct, n_judged)] += 1
+        self.rates[(n_correct, n_judged)] += 1
         for k in self.ks:
             if n_judged >= k:
                 self._pass_sum[k] += pass_at_k(n_judged, n_correct, k)
@@ -85,6 +89,28 @@ class FilterStats:
         self.kept_prompts += kept > 0
         self.dropped.update(drop_reasons)
         self.records += records
+
+    def add_scores(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Count scored rows' rewards and each reward's reasons (what the filters' drop
+        reasons such as ``incorrect`` or ``unscored`` come from)."""
+        for row in rows:
+            if row.get("reward") is not None:
+                self.reward_sum += row["reward"]
+                self.rewarded += 1
+            for name, reason in (row.get("reasons") or {}).items():
+                self.reasons.setdefault(name, Counter())[str(reason)] += 1
+
+    def add_group(self, group: Any, kept: Sequence, drops: Sequence, records: Sequence) -> None:
+        """Count one prompt: its :class:`~rewardkit.filters.PromptGroup` of scored rows,
+        the rows kept, the :class:`~rewardkit.filters.Dropped` ones and its records."""
+        self.add_prompt(group.n_judged, group.n_correct)
+        self.add_rows(len(group.rows), len(kept), (d.reason for d in drops), len(records))
+        self.add_scores(group.rows)
+
+    @property
+    def mean_reward(self) -> float | None:
+        """Mean total reward over the rows that have one."""
+        return self.reward_sum / self.rewarded if self.rewarded else None
 
     def pass_at(self, k: int) -> float | None:
         """Mean pass@k over prompts with at least ``k`` judged samples."""
@@ -101,10 +127,16 @@ class FilterStats:
             "records": self.records,
             "dropped": dict(self.dropped.most_common()),
             "pass_at_k": {str(k): self.pass_at(k) for k in self.ks},
-            "pass_rate_counts": {
-                f"{rate.numerator}/{rate.denominator}": count
-                for rate, count in sorted(self.rates.items())
+            "mean_reward": self.mean_reward,
+            "reward_reasons": {
+                name: dict(counts.most_common()) for name, counts in self.reasons.items()
             },
+            "pass_rate_counts": [
+                {"correct": c, "judged": n, "pass_rate": c / n, "prompts": count}
+                for (c, n), count in sorted(
+                    self.rates.items(), key=lambda i: (i[0][0] / i[0][1], i[0][1])
+                )
+            ],
         }
 
     def table(self) -> str:
@@ -119,31 +151,61 @@ class FilterStats:
         for k in self.ks:
             value = self.pass_at(k)
             lines.append(f"{f'pass@{k}':<28}{'n/a' if value is None else f'{value:.4f}':>10}")
+        mean = self.mean_reward
+        lines.append(f"{'mean reward':<28}{'n/a' if mean is None else f'{mean:.4f}':>10}")
         if self.dropped:
-            lines += ["", f"{'dropped because':<28}{'rows':>10}{'share':>9}"]
+            lines += ["", f"{'dropped because (filters)':<28}{'rows':>10}{'share':>9}"]
             for reason, count in self.dropped.most_common():
                 lines.append(f"{reason:<28}{count:>10}{_share(count, self.rows):>9}")
+        for name, counts in self.reasons.items():
+            title = f"{name} reasons (reward)"
+            width = max(28, len(title) + 1, *(len(r) + 2 for r in counts))
+            lines += ["", f"{title:<{width}}{'rows':>10}{'share':>9}"]
+            for reason, count in counts.most_common():
+                lines.append(f"{reason:<{width}}{count:>10}{_share(count, self.rows):>9}")
         return "\n".join(lines)
 
     def save_histogram(self, path: str | Path, bins: int = 10) -> Path:
-        """Draw the per-prompt pass-rate histogram to a PNG file (``bins`` equal bins,
-        or one bar per possible rate when prompts have few samples)."""
+        """Draw the per-prompt pass-rate histogram to a PNG file: one bar per possible rate
+        when prompts have few samples (rates are multiples of 1/d), else ``bins`` equal
+        bins over [0, 1]; the y-axis counts prompts in whole numbers."""
         import matplotlib
 
         matplotlib.use("Agg")
         import matplotlib.pyplot as plt
+        from matplotlib.ticker import MaxNLocator
 
-        values = [float(rate) for rate in self.rates]
-        weights = [self.rates[rate] for rate in self.rates]
-        # With few samples a prompt, pass rates are multiples of 1/d: one bar for each.
-        d = math.lcm(*(rate.denominator for rate in self.rates)) if self.rates else 1
-        edges = [(i - 0.5) / d for i in range(d + 2)] if d <= 32 else bins
+        values = [c / n for c, n in self.rates]
+        weights = list(self.rates.values())
+        d = math.lcm(*(n for _, n in self.rates)) if self.rates else 1
         figure, axes = plt.subplots(figsize=(6, 3.5))
-        axes.hist(values, bins=edges, weights=weights, edgecolor="black")
-        axes.set_xlabel("pass rate per prompt")
+        if d <= 20:  # a bar per multiple of 1/d, on a categorical axis labelled with rates
+            counts: Counter[int] = Counter()
+            for (c, n), count in self.rates.items():
+                counts[c * (d // n)] += count
+            axes.bar(range(d + 1), [counts[i] for i in range(d + 1)], edgecolor="black")
+            same_n = len({n for _, n in self.rates}) <= 1
+            step = max(1, math.ceil(d / (10 if same_n else 6)))
+            axes.set_xticks(range(0, d + 1, step))
+            axes.set_xticklabels(
+                [f"{i}/{d}" if same_n else f"{i / d:.2f}" for i in range(0, d + 1, step)]
+            )
+            axes.set_xlabel(
+                f"pass rate per prompt (correct of {d} samples)"
+                if same_n
+                else "pass rate per prompt"
+            )
+        else:
+            axes.hist(values, bins=bins, range=(0.0, 1.0), weights=weights, edgecolor="black")
+            axes.set_xlim(0.0, 1.0)
+            axes.set_xlabel("pass rate per prompt")
+        axes.yaxis.set_major_locator(MaxNLocator(integer=True))
         axes.set_ylabel("prompts")
-        judged = sum(weights)
-        axes.set_title(f"pass rates of {judged} prompts")
+        judged, unjudged = sum(weights), self.prompts - sum(weights)
+        title = f"pass rates of {judged} prompts"
+        if unjudged:
+            title += f" ({unjudged} without a judged sample not shown)"
+        axes.set_title(title)
         figure.tight_layout()
         path = Path(path)
         figure.savefig(path, dpi=100)

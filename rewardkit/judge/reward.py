@@ -19,8 +19,13 @@ Three modes:
 
 A completion the judge cannot score gets ``None`` (TRL skips it) and a reason:
 ``judge_unavailable``, ``timeout``, ``rate_limited``, ``bad_judge_reply``,
-``judge_rejected``, ``unparseable_verdict``, ``invalid_rubric``, ``singleton_group`` or
-``internal_error``. Nothing raises into the trainer.
+``judge_rejected``, ``truncated`` (the reply was cut off by ``max_tokens``: raise it),
+``unparseable_verdict``, ``no_logprobs`` (with ``require_logprobs``), ``invalid_rubric``,
+``singleton_group`` or ``internal_error``. Each scored result's details say whether its
+score came from log-probabilities (``score_kind: "logprob"``) or from the sampled verdict
+(``"sampled"``). Nothing raises into the trainer, except :class:`JudgeConfigError` at the
+first call when the judge rejects a request in a way no request can get past (a wrong
+model name, a wrong URL, an unknown field): a misconfigured judge stops the run at once.
 
 >>> from rewardkit.judge.testing_server import FakeJudgeServer
 >>> with FakeJudgeServer() as server:
@@ -48,29 +53,25 @@ from rewardkit.judge.backends.base import (
     JUDGE_UNAVAILABLE,
     RATE_LIMITED,
     TIMEOUT,
-    JudgeReply,
+    TRUNCATED,
+    JudgeConfigError,
     JudgeRequest,
 )
 from rewardkit.judge.cache import JudgeCache
 from rewardkit.judge.engine import Answer, JudgeClient, resolve_cache, run_sync
-from rewardkit.judge.parse import (
-    expected_rating,
-    parse_ranking,
-    parse_rating,
-    parse_yes_no,
-    yes_probability,
-)
-from rewardkit.judge.prompts import PromptTemplates
-from rewardkit.judge.rubric import Rubric, RubricError, load_rubric
+from rewardkit.judge.parse import parse_ranking
+from rewardkit.judge.prompts import PromptTemplates, prompt_text
+from rewardkit.judge.rubric import Rubric, RubricError, load_rubric, load_rubric_text
+from rewardkit.judge.verdicts import SAMPLED, read_rating, read_yes_no
 from rewardkit.rewards.base import INTERNAL_ERROR, OK, Reward, RewardResult, Sample, make_samples
 from rewardkit.rewards.registry import register_reward
-from rewardkit.text import completion_text
 
 logger = logging.getLogger(__name__)
 
 UNPARSEABLE_VERDICT = "unparseable_verdict"
 INVALID_RUBRIC = "invalid_rubric"
 SINGLETON_GROUP = "singleton_group"
+NO_LOGPROBS = "no_logprobs"
 MODES = ("explicit", "implicit", "group")
 _DETAIL_CHARS = 2000
 
@@ -90,12 +91,23 @@ class RubricJudgeReward(Reward):
         cache: ``True`` (default: the user cache directory), a path, a ``JudgeCache``, or
             ``False``.
         reask: how many times to re-ask a judge whose reply holds no verdict.
+        truncated_max_tokens: ``max_tokens`` of the re-ask of a reply cut off by
+            ``max_tokens`` (default: twice ``max_tokens``; ``0``: report ``truncated``
+            without asking again).
+        call_timeout: seconds for one whole call (default: the backend's, 440 s for the
+            OpenAI backend's defaults); what has not come back is ``None``, ``timeout``.
+        cache_namespace: a label in every cache key, for a new checkpoint served under the
+            old model name (the key already holds the backend, URL, model, messages, every
+            sampling parameter and ``extra_body``).
         rubric_column: a dataset column with a per-row rubric (overrides ``rubric``).
         reference_column: a dataset column with a reference answer shown to the judge.
         num_generations: the group size in ``group`` mode (default: runs of equal prompts).
         temperature, max_tokens, seed: the judge's sampling parameters.
         use_logprobs: score from the judge's top log-probabilities (G-Eval) when the
-            backend returns them; ``top_logprobs`` alternatives are asked for.
+            backend returns them; ``top_logprobs`` alternatives are asked for. A server
+            that sends none gets one warning and sampled scores (``score_kind``).
+        require_logprobs: with ``use_logprobs``, a score without log-probabilities is
+            ``None`` with reason ``no_logprobs`` instead of a sampled score.
         templates: :class:`PromptTemplates` to reword the prompts.
         max_response_chars: completions are cut to this many characters for the judge.
         **backend_options: passed to the backend (``max_concurrency``, ``timeout``,
@@ -111,11 +123,13 @@ class RubricJudgeReward(Reward):
         RATE_LIMITED,
         BAD_JUDGE_REPLY,
         JUDGE_REJECTED,
+        TRUNCATED,
+        NO_LOGPROBS,
         INVALID_RUBRIC,
         SINGLETON_GROUP,
         INTERNAL_ERROR,
     )
-    logged_details = ("verdict",)
+    logged_details = ("verdict", "score_kind")
 
     def __init__(
         self,
@@ -128,6 +142,9 @@ class RubricJudgeReward(Reward):
         api_key_env: str | None = None,
         cache: JudgeCache | str | Path | bool | None = True,
         reask: int = 1,
+        truncated_max_tokens: int | None = None,
+        call_timeout: float | None = None,
+        cache_namespace: str = "",
         rubric_column: str | None = None,
         reference_column: str | None = None,
         num_generations: int | None = None,
@@ -135,6 +152,7 @@ class RubricJudgeReward(Reward):
         max_tokens: int = 1024,
         seed: int | None = None,
         use_logprobs: bool = False,
+        require_logprobs: bool = False,
         top_logprobs: int = 5,
         templates: PromptTemplates | None = None,
         max_response_chars: int = 20_000,
@@ -164,8 +182,19 @@ class RubricJudgeReward(Reward):
         judge_backend = make_backend(
             backend, model=model, base_url=base_url, api_key_env=api_key_env, **backend_options
         )
+        if require_logprobs and not use_logprobs:
+            raise ValueError("require_logprobs=True needs use_logprobs=True")
         self.mode = mode
-        self.client = JudgeClient(judge_backend, resolve_cache(cache), reask=reask)
+        self.client = JudgeClient(
+            judge_backend,
+            resolve_cache(cache),
+            reask=reask,
+            call_timeout=call_timeout,
+            truncated_max_tokens=2 * max_tokens
+            if truncated_max_tokens is None
+            else truncated_max_tokens,
+            cache_namespace=cache_namespace,
+        )
         self.rubric_column = rubric_column
         self.reference_column = reference_column
         self.num_generations = num_generations
@@ -173,6 +202,8 @@ class RubricJudgeReward(Reward):
         self.max_tokens = max_tokens
         self.seed = seed
         self.use_logprobs = use_logprobs
+        self.require_logprobs = require_logprobs
+        self._warned_no_logprobs = False
         self.top_logprobs = top_logprobs if use_logprobs else 0
         self.templates = templates or PromptTemplates()
         self.max_response_chars = max_response_chars
@@ -228,10 +259,16 @@ class RubricJudgeReward(Reward):
             if self.mode == "group":
                 return await self._score_groups(samples)
             return await self._score_each(samples)
+        except JudgeConfigError:
+            raise  # a misconfigured judge stops the run at its first call
         except Exception as exc:  # a bug here must not end a training run
             logger.exception("reward %s failed on a batch", self.__name__)
             error = {"error": f"{type(exc).__name__}: {exc}"}
             return [RewardResult(None, INTERNAL_ERROR, error) for _ in samples]
+
+    def score_batch(self, samples: Sequence[Sample]) -> list[RewardResult]:
+        """:meth:`score_samples`, which never raises but for :class:`JudgeConfigError`."""
+        return self.score_samples(samples)
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         """The synchronous path behind :meth:`score` (safe inside a running event loop)."""
@@ -270,12 +307,16 @@ class RubricJudgeReward(Reward):
                 requests.append(self._request(messages))
                 owners.append(i)
         if self.mode == "explicit":
-            answers = await self.client.ask(requests, lambda k, reply: self._read_yes_no(reply))
+            answers = await self.client.ask(
+                requests, lambda k, reply: read_yes_no(reply, self.use_logprobs)
+            )
         else:
             scales = [rubrics[i].scale for i in owners]
             answers = await self.client.ask(
-                requests, lambda k, reply: self._read_rating(reply, *scales[k])
+                requests,
+                lambda k, reply: read_rating(reply, *scales[k], self.use_logprobs),
             )
+        self._check_logprobs(answers)
         per_sample: dict[int, list[Answer]] = {}
         for i, answer in zip(owners, answers, strict=True):
             per_sample.setdefault(i, []).append(answer)
@@ -284,7 +325,8 @@ class RubricJudgeReward(Reward):
         return [r if r is not None else RewardResult(None, INTERNAL_ERROR) for r in results]
 
     def _combine(self, rubric: Rubric, answers: list[Answer]) -> RewardResult:
-        verdicts = [a.parsed for a in answers]
+        verdicts = [None if a.parsed is None else a.parsed.value for a in answers]
+        kinds = {a.parsed.kind for a in answers if a.parsed is not None}
         details: dict[str, Any] = {
             "verdict": " ".join("-" if v is None else f"{v:g}" for v in verdicts),
             "judge_text": [(a.reply.text[:_DETAIL_CHARS] if a.reply else None) for a in answers],
@@ -296,8 +338,11 @@ class RubricJudgeReward(Reward):
             return RewardResult(None, failures[0].reason, details)
         unparsed = [a for a in answers if a.parsed is None]
         if unparsed:
-            details["parse_reason"] = unparsed[0].reason
-            return RewardResult(None, UNPARSEABLE_VERDICT, details)
+            return self._unparsed(unparsed[0], details)
+        details["score_kind"] = SAMPLED if SAMPLED in kinds else kinds.pop()
+        if self.require_logprobs and details["score_kind"] == SAMPLED:
+            details["error"] = "the judge's reply had no usable log-probabilities"
+            return RewardResult(None, NO_LOGPROBS, details)
         if self.mode == "explicit":
             details["criteria"] = verdicts
             return RewardResult(rubric.explicit_score(verdicts), OK, details)
@@ -337,11 +382,11 @@ class RubricJudgeReward(Reward):
                     results[i] = RewardResult(None, answer.reason, details)
                 continue
             if answer.parsed is None:
+                unparsed = self._unparsed(answer, details)
                 for i in members:
-                    results[i] = RewardResult(
-                        None, UNPARSEABLE_VERDICT, {**details, "parse_reason": answer.reason}
-                    )
+                    results[i] = unparsed
                 continue
+            details["score_kind"] = SAMPLED  # a ranking is read from the text
             n = len(members)
             for rank, position in enumerate(answer.parsed):
                 # score = 1 - rank / (n - 1): best 1.0, worst 0.0
@@ -361,25 +406,32 @@ class RubricJudgeReward(Reward):
             seed=self.seed,
         )
 
-    def _read_yes_no(self, reply: JudgeReply) -> tuple[float | None, str]:
-        verdict = parse_yes_no(reply.text)
-        if verdict.value is None:
-            return None, verdict.reason
-        if self.use_logprobs and reply.logprobs and verdict.span:
-            probability = yes_probability(reply.logprobs, verdict.span)
-            if probability is not None:
-                return probability, OK
-        return verdict.value, OK
+    def _unparsed(self, answer: Answer, details: dict[str, Any]) -> RewardResult:
+        """No verdict: ``truncated`` (with the hint) or ``unparseable_verdict``, the first
+        reply's reason either way."""
+        details = {**details, "parse_reason": answer.reason}
+        if answer.reason == TRUNCATED:
+            tokens = answer.reply.completion_tokens if answer.reply else 0
+            details["error"] = (
+                f"the judge's reply was cut off by max_tokens ({tokens} tokens, "
+                "finish_reason 'length') before its verdict: raise max_tokens"
+            )
+            return RewardResult(None, TRUNCATED, details)
+        return RewardResult(None, UNPARSEABLE_VERDICT, details)
 
-    def _read_rating(self, reply: JudgeReply, low: int, high: int) -> tuple[float | None, str]:
-        verdict = parse_rating(reply.text, low, high)
-        if verdict.value is None:
-            return None, verdict.reason
-        if self.use_logprobs and reply.logprobs and verdict.span:
-            expected = expected_rating(reply.logprobs, verdict.span, low, high)
-            if expected is not None:
-                return expected, OK
-        return verdict.value, OK
+    def _check_logprobs(self, answers: Sequence[Answer]) -> None:
+        """One warning when log-probabilities were asked for and the judge sent none."""
+        if not self.use_logprobs or self._warned_no_logprobs:
+            return
+        if any(a.reply is not None and a.reply.logprobs is None for a in answers):
+            self._warned_no_logprobs = True
+            logger.warning(
+                "reward %s: use_logprobs=True but the judge %r sent no log-probabilities "
+                "(some servers drop them); its scores are the sampled verdicts "
+                "(score_kind='sampled'); pass require_logprobs=True to make that an error",
+                self.__name__,
+                self.backend,
+            )
 
     def _rubric_for(self, sample: Sample) -> Rubric | str:
         """The sample's rubric, or why there is none."""
@@ -482,29 +534,6 @@ class SyncRubricJudgeReward(RubricJudgeReward):
         self._report(results, log_metric, log_extra)
         self._report_usage(before, results, log_metric)
         return [r.value for r in results]
-
-
-def load_rubric_text(text: str) -> Rubric:
-    """A rubric from a dataset cell holding JSON (never a file path: cells are data)."""
-    try:
-        data = json.loads(text)
-    except json.JSONDecodeError as exc:
-        raise RubricError(f"rubric cell is not valid JSON: {exc}") from exc
-    return Rubric.from_dict(data, source="rubric cell")
-
-
-def prompt_text(prompt: Any) -> str:
-    """The question in a prompt: a plain string, or the last user message of a chat.
-
-    >>> prompt_text([{"role": "system", "content": "Be brief."},
-    ...              {"role": "user", "content": "2+2?"}])
-    '2+2?'
-    """
-    if isinstance(prompt, (list, tuple)):
-        users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
-        if users:
-            return completion_text(users[-1])
-    return completion_text(prompt)
 
 
 def _prompt_key(prompt: Any) -> str:

@@ -273,3 +273,12 @@ def _toml_loads(text: str) -> Any:
                 "pip install 'rewardkit[judge]'"
             ) from None
     return tomllib.loads(text)
+
+
+def load_rubric_text(text: str) -> Rubric:
+    """A rubric from a dataset cell holding JSON (never a file path: cells are data)."""
+    try:
+        data = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise RubricError(f"rubric cell is not valid JSON: {exc}") from exc
+    return Rubric.from_dict(data, source="rubric cell")

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from rewardkit.judge.backends import JudgeBackend, make_backend
-from rewardkit.judge.backends.base import JudgeReply, JudgeRequest
+from rewardkit.judge.backends.base import JudgeConfigError, JudgeReply, JudgeRequest
 from rewardkit.judge.cache import JudgeCache
 from rewardkit.judge.engine import JudgeClient, resolve_cache, run_sync
 from rewardkit.judge.parse import parse_first_error
@@ -36,7 +36,7 @@ NO_ERROR = -1
 @dataclass(frozen=True)
 class StepVerdict:
     """Step scores, the judged index of the first wrong step (``-1``: none, ``None``: no
-    answer) and a reason (``ok``, ``unparseable_verdict`` or a judge failure)."""
+    answer) and a reason (``ok``, ``unparseable_verdict``, ``truncated`` or a judge failure)."""
 
     scores: list[float | None]
     first_error: int | None
@@ -62,6 +62,7 @@ class JudgeStepScorer:
         model, base_url, api_key_env: the judge, as for :class:`RubricJudgeReward`.
         cache: ``True`` (default cache file), a path, a ``JudgeCache`` or ``False``.
         reask: re-asks of a judge whose reply holds no step index.
+        call_timeout: seconds for one whole call (default: the backend's).
         temperature, max_tokens: the judge's sampling parameters.
         templates: :class:`PromptTemplates` to reword the prompt.
         **backend_options: passed to the backend (``max_concurrency``, ``timeout``, ...).
@@ -76,6 +77,7 @@ class JudgeStepScorer:
         api_key_env: str | None = None,
         cache: JudgeCache | str | Path | bool | None = True,
         reask: int = 1,
+        call_timeout: float | None = None,
         temperature: float = 0.0,
         max_tokens: int = 2048,
         templates: PromptTemplates | None = None,
@@ -84,7 +86,13 @@ class JudgeStepScorer:
         judge_backend = make_backend(
             backend, model=model, base_url=base_url, api_key_env=api_key_env, **backend_options
         )
-        self.client = JudgeClient(judge_backend, resolve_cache(cache), reask=reask)
+        self.client = JudgeClient(
+            judge_backend,
+            resolve_cache(cache),
+            reask=reask,
+            call_timeout=call_timeout,
+            truncated_max_tokens=2 * max_tokens,
+        )
         self.temperature = float(temperature)
         self.max_tokens = max_tokens
         self.templates = templates or PromptTemplates()
@@ -128,6 +136,8 @@ class JudgeStepScorer:
 
         try:
             answers = await self.client.ask(requests, read)
+        except JudgeConfigError:
+            raise  # a misconfigured judge stops the run at its first call
         except Exception as exc:  # a bug here must not end a training run
             logger.exception("judge step scorer failed")
             return [
@@ -139,7 +149,8 @@ class JudgeStepScorer:
             if answer.failure is not None:
                 verdicts[k] = StepVerdict([None] * n, None, answer.reason)
             elif answer.parsed is None:
-                verdicts[k] = StepVerdict([None] * n, None, "unparseable_verdict")
+                reason = "truncated" if answer.reason == "truncated" else "unparseable_verdict"
+                verdicts[k] = StepVerdict([None] * n, None, reason)
             else:
                 verdicts[k] = StepVerdict(
                     scores_from_first_error(n, answer.parsed), answer.parsed, "ok"

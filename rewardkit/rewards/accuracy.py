@@ -13,11 +13,14 @@ from collections.abc import Sequence
 from typing import Any
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
+from rewardkit.rewards.cascade import AsyncScoring
 from rewardkit.rewards.registry import register_reward
-from rewardkit.text import gold_answer
-from rewardkit.verify import VerifyOptions, verify_batch
+from rewardkit.text import completion_text, gold_answer
+from rewardkit.verify import ModelVerifier, VerifyOptions, model_verifier_from, verify_batch
+from rewardkit.verify.model_verifier import MODEL_REASONS
 
 DEFAULT_GOLD_COLUMNS = ("solution", "answer", "ground_truth", "gold")
+DEFAULT_QUESTION_COLUMNS = ("question", "problem", "query", "instruction", "input")
 
 
 @register_reward("boxed_accuracy")
@@ -31,6 +34,12 @@ class BoxedAccuracy(Reward):
             solution is fine: its boxed answer or GSM8K ``#### N`` is used.
         boxed_only: only a ``\boxed{}`` answer counts (default). When false, the other
             conventions (``#### N``, ``The answer is``, ``A: N``, bold) are read too.
+        model_verifier: a :class:`~rewardkit.verify.ModelVerifier` (or its
+            ``FORMAT[:MODEL]@URL`` string or mapping) asked about the answers the rules
+            reject (``wrong_answer`` only); the reward is then awaited (``async``).
+        question_column: the column(s) holding the question shown to the model verifier
+            (default: ``question``, ``problem``, ``query``, ``instruction``, ``input``;
+            else the prompt's last user message).
         **verify_options: comparison options of :class:`rewardkit.verify.VerifyOptions`
             (``rel_tol``, ``abs_tol``, ``percent``, ``units``, ``timeout``).
 
@@ -58,27 +67,42 @@ class BoxedAccuracy(Reward):
     )
     logged_details = ("answer",)
 
+    def __new__(cls, *args: Any, model_verifier: Any = None, **kwargs: Any) -> BoxedAccuracy:
+        # with a model verifier the reward is awaited: TRL tells by the class's __call__
+        if model_verifier is not None and cls is BoxedAccuracy:
+            cls = AsyncBoxedAccuracy
+        return super().__new__(cls)
+
     def __init__(
         self,
         gold_column: str | Sequence[str] = DEFAULT_GOLD_COLUMNS,
         *,
         boxed_only: bool = True,
+        model_verifier: ModelVerifier | str | dict | None = None,
+        question_column: str | Sequence[str] = DEFAULT_QUESTION_COLUMNS,
         name: str | None = None,
         **verify_options: Any,
     ) -> None:
         super().__init__(name=name)
-        columns = (gold_column,) if isinstance(gold_column, str) else tuple(gold_column or ())
-        if not columns or not all(isinstance(c, str) and c for c in columns):
-            raise ValueError(f"gold_column must name one or more columns, got {gold_column!r}")
-        self.gold_columns = columns
+        self.gold_columns = _columns(gold_column, "gold_column")
+        self.question_columns = _columns(question_column, "question_column")
         self.boxed_only = boxed_only
         self.verify_options = VerifyOptions.from_kwargs(boxed_only=boxed_only, **verify_options)
+        self.model_verifier = model_verifier_from(model_verifier)
+        if self.model_verifier is not None:
+            self.reasons = (*type(self).reasons, *MODEL_REASONS)
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         golds = [self._gold(s) for s in samples]
         readable = [i for i, gold in enumerate(golds) if gold is not None]
+        questions = None
+        if self.model_verifier is not None:
+            questions = [self._question(samples[i]) for i in readable]
         verdicts = verify_batch(
-            [(samples[i].text, golds[i]) for i in readable], options=self.verify_options
+            [(samples[i].text, golds[i]) for i in readable],
+            options=self.verify_options,
+            questions=questions,
+            model_verifier=self.model_verifier,
         )
         results = [RewardResult(None, "no_gold") for _ in samples]
         for i, verdict in zip(readable, verdicts, strict=True):
@@ -91,3 +115,26 @@ class BoxedAccuracy(Reward):
             if column in sample.columns:
                 return gold_answer(sample.columns[column])
         return None
+
+    def _question(self, sample: Sample) -> str | None:
+        for column in self.question_columns:
+            value = sample.columns.get(column)
+            if value is not None:
+                return completion_text(value)
+        prompt = sample.prompt
+        if isinstance(prompt, (list, tuple)):  # a chat: the last user message
+            users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
+            prompt = users[-1] if users else prompt
+        return completion_text(prompt) or None
+
+
+class AsyncBoxedAccuracy(AsyncScoring, BoxedAccuracy):
+    """:class:`BoxedAccuracy` with a model verifier: ``await reward(...)`` (what
+    ``BoxedAccuracy(model_verifier=...)`` builds)."""
+
+
+def _columns(value: str | Sequence[str], what: str) -> tuple[str, ...]:
+    columns = (value,) if isinstance(value, str) else tuple(value or ())
+    if not columns or not all(isinstance(c, str) and c for c in columns):
+        raise ValueError(f"{what} must name one or more columns, got {value!r}")
+    return columns

@@ -27,6 +27,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from rewardkit.rewards.options import checked_init
 from rewardkit.text import completion_text
 
 logger = logging.getLogger(__name__)
@@ -67,17 +68,30 @@ class Reward:
     """Base class of rewardkit rewards.
 
     Subclasses set ``name`` and implement :meth:`score_sample` (or :meth:`score_samples`
-    to work on the whole batch). ``reasons`` lists the reasons a subclass can give, so
-    that their shares are logged on every step, and ``logged_details`` the detail keys
-    sent to the trainer's completions table.
+    to work on the whole batch). Constructor arguments are checked against their
+    annotations (:mod:`rewardkit.rewards.options`). ``reasons`` lists the reasons a
+    subclass can give, so that their shares are logged on every step, and
+    ``logged_details`` the detail keys sent to the trainer's completions table.
     """
 
     name: str = "reward"
     reasons: tuple[str, ...] = (OK,)
     logged_details: tuple[str, ...] = ()
+    # What a ``None`` from this reward counts as inside a WeightedSum: ``None`` (default)
+    # makes the sum ``None``; a number (0.0 for rewards that abstain, such as a process
+    # reward with no checkable step or a length penalty without token ids) is used instead.
+    neutral: float | None = None
 
     def __init__(self, *, name: str | None = None) -> None:
         self.__name__ = name or self.name
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        # every reward's constructor checks its arguments against their annotations, so
+        # BoxedAccuracy(boxed_only="no") fails instead of leaving the option on
+        super().__init_subclass__(**kwargs)
+        init = cls.__dict__.get("__init__")
+        if init is not None:
+            cls.__init__ = checked_init(init, cls.__dict__.get("name", cls.__name__))
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(name={self.__name__!r})"
@@ -134,6 +148,12 @@ class Reward:
             logger.debug("reward %s failed on one sample", self.__name__, exc_info=True)
             return RewardResult(None, INTERNAL_ERROR, {"error": f"{type(exc).__name__}: {exc}"})
 
+    def known_reasons(self) -> tuple[str, ...]:
+        """Every reason this reward can give: its share is logged on every call (0 when
+        absent), so that the shares of a logging window that spans several calls add up to
+        1 (TRL averages a metric over the calls that logged it)."""
+        return tuple(dict.fromkeys((*self.reasons, INTERNAL_ERROR)))
+
     def _report(
         self,
         results: Sequence[RewardResult],
@@ -143,15 +163,37 @@ class Reward:
         if not results:
             return
         if log_metric is not None:
-            counts = Counter(r.reason for r in results)
-            for reason in dict.fromkeys((*self.reasons, *counts)):
-                log_metric(f"{self.__name__}/reason/{reason}", counts[reason] / len(results))
+            log_reason_shares(self, self.__name__, [r.reason for r in results], log_metric)
         if log_extra is not None:
             log_extra(f"{self.__name__}/reason", [r.reason for r in results])
             for key in self.logged_details:
                 log_extra(
                     f"{self.__name__}/{key}", [_printable(r.details.get(key)) for r in results]
                 )
+
+
+def log_reason_shares(
+    owner: Reward,
+    prefix: str,
+    reasons: Sequence[str],
+    log_metric: Callable[[str, float], None],
+    known: Sequence[str] | None = None,
+) -> None:
+    """Log ``<prefix>/reason/<reason>`` for every reason ``owner`` knows (``known``, by
+    default its :meth:`~Reward.known_reasons`) or has given before under ``prefix``, 0 when
+    absent.
+
+    >>> logged = {}
+    >>> log_reason_shares(Reward(), "r", ["ok", "odd"], logged.__setitem__)
+    >>> logged
+    {'r/reason/ok': 0.5, 'r/reason/internal_error': 0.0, 'r/reason/odd': 0.5}
+    """
+    counts = Counter(reasons)
+    # reasons outside the known list are remembered, so that later calls log them too
+    seen = owner.__dict__.setdefault("_seen_reasons", {}).setdefault(prefix, {})
+    seen.update(dict.fromkeys(counts))
+    for reason in dict.fromkeys((*(owner.known_reasons() if known is None else known), *seen)):
+        log_metric(f"{prefix}/reason/{reason}", counts[reason] / len(reasons))
 
 
 def _printable(value: Any) -> str:

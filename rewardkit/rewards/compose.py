@@ -4,8 +4,16 @@ Each combinator is itself a :class:`~rewardkit.rewards.base.Reward`: picklable, 
 TRL way, never raising. It scores each component once per batch, keeps the component
 results in ``details["components"]``, and when called by a trainer logs every component
 separately through TRL's hooks: ``<composite>/<component>/mean`` and
-``<composite>/<component>/reason/<reason>`` via ``log_metric``, the per-completion reasons
+``<composite>/<component>/reason/<reason>`` via ``log_metric`` (every reason the component
+knows, 0 when absent, so a logging window's shares add up to 1), the per-completion reasons
 via ``log_extra``. Nested composites log their own components under the same prefix.
+
+``None`` in a weighted sum: a component that abstains (its ``neutral`` value is a number:
+:class:`~rewardkit.rewards.process.ProcessReward` with no checkable step, the length
+penalties without token ids) counts as that value, 0.0, and its share is logged as
+``<composite>/<component>/neutral``; a ``None`` from a component that decides correctness
+(accuracy without a gold answer, a judge that did not answer, a plain function) makes the
+sum ``None``, so TRL skips the completion rather than train on half a reward.
 
 Components can be rewardkit rewards, registered names, or plain TRL reward functions.
 
@@ -19,11 +27,10 @@ Components can be rewardkit rewards, registered names, or plain TRL reward funct
 from __future__ import annotations
 
 import math
-from collections import Counter
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
+from rewardkit.rewards.base import OK, Reward, RewardResult, Sample, log_reason_shares
 from rewardkit.rewards.registry import get_reward
 
 __all__ = [
@@ -129,10 +136,24 @@ class Composite(Reward):
     def combine(self, parts: dict[str, RewardResult]) -> tuple[float | None, str]:
         raise NotImplementedError
 
+    def known_reasons(self) -> tuple[str, ...]:
+        """``ok`` and ``<component>:<reason>`` for every reason of every component."""
+        prefixed = (f"{n}:{r}" for n, c in self.components.items() for r in c.known_reasons())
+        return tuple(dict.fromkeys((OK, *prefixed)))
+
+    def component_reasons(self, name: str) -> tuple[str, ...]:
+        """The reasons logged for component ``name`` (``not_scored``: a gate kept it out)."""
+        return self.components[name].known_reasons()
+
+    def fills(self, name: str) -> bool:
+        """Whether a ``None`` from component ``name`` is replaced by a value (logged as
+        ``<component>/neutral``)."""
+        return False
+
     def _report(self, results, log_metric, log_extra) -> None:  # type: ignore[override]
         super()._report(results, log_metric, log_extra)
         if results:
-            _log_components(self.__name__, results, log_metric, log_extra)
+            _log_components(self, self.__name__, results, log_metric, log_extra)
 
 
 def _first_failure(parts: dict[str, RewardResult]) -> str:
@@ -142,24 +163,32 @@ def _first_failure(parts: dict[str, RewardResult]) -> str:
     return OK
 
 
-def _log_components(prefix, results, log_metric, log_extra) -> None:
+def _log_components(composite, prefix, results, log_metric, log_extra) -> None:
     """Log each component of composite ``results`` under ``prefix/<component>/...``."""
-    first = results[0].details.get("components")
-    if not isinstance(first, dict):
-        return
-    for name in first:
+    for name, component in composite.components.items():
         parts = [r.details.get("components", {}).get(name) for r in results]
         parts = [p if p is not None else RewardResult(None, "not_scored") for p in parts]
         values = [p.value for p in parts if p.value is not None]
         if log_metric is not None:
             if values:
                 log_metric(f"{prefix}/{name}/mean", sum(values) / len(values))
-            counts = Counter(p.reason for p in parts)
-            for reason, count in counts.items():
-                log_metric(f"{prefix}/{name}/reason/{reason}", count / len(parts))
+            log_reason_shares(
+                composite,
+                f"{prefix}/{name}",
+                [p.reason for p in parts],
+                log_metric,
+                composite.component_reasons(name),
+            )
+            if composite.fills(name):
+                neutral = [
+                    p.value is None and r.value is not None
+                    for p, r in zip(parts, results, strict=True)
+                ]
+                log_metric(f"{prefix}/{name}/neutral", sum(neutral) / len(neutral))
         if log_extra is not None:
             log_extra(f"{prefix}/{name}/reason", [p.reason for p in parts])
-        _log_components(f"{prefix}/{name}", parts, log_metric, log_extra)
+        if isinstance(component, Composite):
+            _log_components(component, f"{prefix}/{name}", parts, log_metric, log_extra)
 
 
 class WeightedSum(Composite):
@@ -168,14 +197,26 @@ class WeightedSum(Composite):
     Args:
         terms: ``(reward, weight)`` pairs; a reward can be an object, a registered name or
             a plain function.
-        missing: value used for a component that returns ``None``; by default (``None``)
-            the sum itself is ``None`` (TRL then skips the completion).
+        missing: value used for *every* component that returns ``None``. By default
+            (``None``) each component decides: one that abstains counts as its ``neutral``
+            value (0.0 for :class:`~rewardkit.rewards.process.ProcessReward`,
+            :class:`~rewardkit.rewards.shaping.OverlongPenalty` and
+            :class:`~rewardkit.rewards.shaping.RepetitionPenalty`; set ``reward.neutral =
+            None`` to make one required), any other ``None`` makes the sum ``None``.
+
+    The sum is ``None`` as well when no component scored at all. Its reason is the first
+    component's that is not ``ok`` (``process:no_checkable_step``), or the ``None``
+    component's.
 
     >>> from rewardkit.rewards.accuracy import BoxedAccuracy
     >>> from rewardkit.rewards.format import SingleBoxedAnswer
     >>> reward = WeightedSum([(BoxedAccuracy(), 1.0), (SingleBoxedAnswer(), 0.1)])
     >>> reward(completions=[r"\boxed{4}", r"\boxed{5}"], answer=["4", "4"])
     [1.1, 0.1]
+    >>> from rewardkit.rewards.process import ProcessReward
+    >>> WeightedSum([(BoxedAccuracy(), 1), (ProcessReward(), 0.5)])(  # no checkable step
+    ...     completions=[r"<think>It is four.</think> \boxed{4}"], answer=["4"])
+    [1.0]
     """
 
     def __init__(
@@ -193,15 +234,25 @@ class WeightedSum(Composite):
         self.weights = dict(zip(self.components, (float(w) for _, w in terms), strict=False))
         self.missing = missing
 
+    def fills(self, name: str) -> bool:
+        return self._fill(name) is not None
+
+    def _fill(self, name: str) -> float | None:
+        return self.missing if self.missing is not None else self.components[name].neutral
+
     def combine(self, parts):
-        total = 0.0
+        total, scored = 0.0, 0
         for name, result in parts.items():
             value = result.value
             if value is None:
-                if self.missing is None:
+                value = self._fill(name)
+                if value is None:
                     return None, f"{name}:{result.reason}"
-                value = self.missing
+            else:
+                scored += 1
             total += self.weights[name] * value
+        if not scored:
+            return None, _first_failure(parts)
         return round(total, 12), _first_failure(parts)
 
 
@@ -244,6 +295,21 @@ class Gate(Composite):
         self.threshold = float(threshold)
         self.closed_value = float(closed_value)
         self.weight, self.bonus = float(weight), float(bonus)
+
+    def known_reasons(self) -> tuple[str, ...]:
+        condition = self.components[self.condition_name].known_reasons()
+        return tuple(
+            dict.fromkeys(
+                (
+                    *self.components[self.reward_name].known_reasons(),
+                    *(f"{self.condition_name}:{r}" for r in condition),
+                )
+            )
+        )
+
+    def component_reasons(self, name: str) -> tuple[str, ...]:
+        own = super().component_reasons(name)
+        return (*own, "not_scored") if name == self.reward_name else own
 
     def score_samples(self, samples):
         condition = self.components[self.condition_name].score_batch(samples)
@@ -308,6 +374,10 @@ class Clip(Composite):
         self.low = None if low is None else float(low)
         self.high = None if high is None else float(high)
 
+    def known_reasons(self) -> tuple[str, ...]:
+        (component,) = self.components.values()
+        return component.known_reasons()
+
     def combine(self, parts):
         (result,) = parts.values()
         if result.value is None:
@@ -336,6 +406,10 @@ class Normalize(Composite):
         reward = as_reward(reward)
         super().__init__([reward], name=name or f"normalized_{reward.__name__}")
         self.low, self.high = float(low), float(high)
+
+    def known_reasons(self) -> tuple[str, ...]:
+        (component,) = self.components.values()
+        return component.known_reasons()
 
     def combine(self, parts):
         (result,) = parts.values()

@@ -24,8 +24,10 @@ span, an empty or unclosed think span, or no answer at all earn 0.0. It returns 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from rewardkit.rewards.accuracy import DEFAULT_GOLD_COLUMNS, BoxedAccuracy
+from rewardkit.rewards.accuracy import DEFAULT_GOLD_COLUMNS, DEFAULT_QUESTION_COLUMNS, BoxedAccuracy
+from rewardkit.rewards.cascade import AsyncGate
 from rewardkit.rewards.compose import AllOf, Gate
 from rewardkit.rewards.format import SingleBoxedAnswer, ThinkFormat
 from rewardkit.rewards.registry import register_reward
@@ -40,6 +42,8 @@ def math_reward(
     require_think: bool = True,
     strict: bool = False,
     gold_column: str | Sequence[str] = DEFAULT_GOLD_COLUMNS,
+    model_verifier: Any = None,
+    question_column: str | Sequence[str] = DEFAULT_QUESTION_COLUMNS,
     name: str = "math",
 ) -> Gate:
     """The default math reward (see the module docstring).
@@ -50,14 +54,25 @@ def math_reward(
             that do not think in tags).
         strict: use the strict think layout (``<think>\\n...\\n</think>\\n``).
         gold_column: the column(s) holding the gold answer.
+        model_verifier: a :class:`~rewardkit.verify.ModelVerifier` (or its spec) asked
+            when the rules reject an answer in format; the reward is then awaited.
+        question_column: the column(s) holding the question for the model verifier.
     """
     if not 0.0 <= format_bonus < 1.0:
         raise ValueError(f"format_bonus must be in [0, 1), got {format_bonus}")
     conditions = [SingleBoxedAnswer(require_think=require_think)]
     if require_think:
         conditions.insert(0, ThinkFormat(strict=strict))
-    return Gate(
-        BoxedAccuracy(gold_column, boxed_only=True, name="accuracy"),
+    accuracy = BoxedAccuracy(
+        gold_column,
+        boxed_only=True,
+        model_verifier=model_verifier,
+        question_column=question_column,
+        name="accuracy",
+    )
+    gate = Gate if accuracy.model_verifier is None else AsyncGate
+    return gate(
+        accuracy,
         AllOf(conditions, name="format"),
         weight=1.0 - format_bonus,
         bonus=format_bonus,

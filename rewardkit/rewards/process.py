@@ -92,6 +92,7 @@ class ProcessReward(Reward):
     name = "process"
     reasons = (OK, "wrong_step", "no_checkable_step", "no_steps", "bad_scores", "scorer_error")
     logged_details = ("first_error",)
+    neutral = 0.0  # in a WeightedSum, no checkable step is no signal, not a failed sum
 
     def __init__(
         self,

@@ -8,9 +8,10 @@
 from __future__ import annotations
 
 import importlib
-import json
 from collections.abc import Callable
 from typing import Any
+
+from rewardkit.rewards.options import check_options, parse_options
 
 _REGISTRY: dict[str, Callable[..., Any]] = {}
 
@@ -38,18 +39,24 @@ def get_reward(spec: str, **kwargs: Any) -> Callable[..., Any]:
 
     A class or factory found either way is called with ``kwargs``; any other callable
     found by path (a plain reward function, a reward object) is returned as it is. Options
-    can also follow the name after ``@`` as ``key=value`` pairs separated by commas, each
-    value read as JSON when it parses, as on the command line:
+    can also follow the name after ``@`` as ``key=value`` pairs separated by commas, as on
+    the command line; each value is read by the option's type
+    (:func:`~rewardkit.rewards.options.parse_options`: ``boxed_only=off`` is ``False``,
+    ``boxed_only=maybe`` an error naming the option and its type):
 
-    >>> get_reward("boxed_accuracy@boxed_only=false,gold_column=target").gold_columns
-    ('target',)
+    >>> get_reward("boxed_accuracy@boxed_only=False,gold_column=target").boxed_only
+    False
     """
     spec, _, options = spec.partition("@")
     spec = spec.strip()
-    kwargs = {**_parse_options(options, spec), **kwargs}
+    raw = _split_options(options, spec)
     _load_builtins()
     if spec in _REGISTRY:
-        return _REGISTRY[spec](**kwargs)
+        factory = _REGISTRY[spec]
+        kwargs = {**parse_options(factory, raw, spec), **kwargs}
+        if not isinstance(factory, type):  # classes check their own arguments
+            check_options(factory, kwargs, spec)
+        return factory(**kwargs)
     if ":" not in spec:
         raise KeyError(
             f"unknown reward {spec!r}: use one of {', '.join(sorted(_REGISTRY))} "
@@ -63,7 +70,8 @@ def get_reward(spec: str, **kwargs: Any) -> Callable[..., Any]:
     except (ImportError, AttributeError) as exc:
         raise KeyError(f"cannot load reward {spec!r}: {exc}") from exc
     if isinstance(target, type):
-        return target(**kwargs)
+        return target(**{**parse_options(target, raw, spec), **kwargs})
+    kwargs = {**raw, **kwargs}
     if not callable(target):
         raise TypeError(f"{spec!r} is not callable")
     if kwargs:
@@ -71,16 +79,13 @@ def get_reward(spec: str, **kwargs: Any) -> Callable[..., Any]:
     return target
 
 
-def _parse_options(options: str, spec: str) -> dict[str, Any]:
-    parsed: dict[str, Any] = {}
+def _split_options(options: str, spec: str) -> dict[str, str]:
+    parsed: dict[str, str] = {}
     for item in filter(None, (part.strip() for part in options.split(","))):
         key, eq, raw = item.partition("=")
         if not eq or not key.strip():
             raise ValueError(f"reward option {item!r} of {spec!r} is not key=value")
-        try:
-            parsed[key.strip()] = json.loads(raw)
-        except json.JSONDecodeError:
-            parsed[key.strip()] = raw.strip()
+        parsed[key.strip()] = raw
     return parsed
 
 

@@ -50,7 +50,9 @@ class OverlongPenalty(Reward):
         ((L_max - L_cache) - |y|) / L_cache if L_max - L_cache < |y| <= L_max
         -1                                  if |y| > L_max
 
-    Defaults are DAPO's: ``L_max = 20480`` tokens with a ``4096``-token cache. Set
+    Defaults are DAPO's: ``L_max = 20480`` tokens with a ``4096``-token cache; without a
+    ``cache`` the cache is DAPO's share of ``max_length``, a fifth (``max_length // 5``), so
+    ``OverlongPenalty(max_length=512)`` punishes softly from 410 tokens. Set
     ``max_length`` to your trainer's ``max_completion_length``. Add it to the outcome reward
     (a :class:`~rewardkit.rewards.compose.WeightedSum`); it never pays anything positive.
 
@@ -59,17 +61,19 @@ class OverlongPenalty(Reward):
 
     name = "overlong_penalty"
     reasons = (OK, "in_cache", "overlong", NO_TOKEN_IDS)
+    neutral = 0.0  # in a WeightedSum, no token ids means no penalty, not no reward
 
     def __init__(
         self,
         max_length: int = 20480,
-        cache: int = 4096,
+        cache: int | None = None,
         *,
         estimate_tokens: bool = False,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
         _check_positive(max_length=max_length)
+        cache = max_length // 5 if cache is None else cache  # DAPO: 4096 of 20480
         if not (isinstance(cache, int) and 0 <= cache <= max_length):
             raise ValueError(f"cache must be an int in [0, max_length], got {cache!r}")
         self.max_length, self.cache, self.estimate_tokens = max_length, cache, estimate_tokens
@@ -136,6 +140,9 @@ class CosineLength(Reward):
         self.correctness = as_reward(correctness if correctness is not None else BoxedAccuracy())
         self.estimate_tokens = estimate_tokens
 
+    def known_reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*super().known_reasons(), *self.correctness.known_reasons())))
+
     def cos_fn(self, t: int, short: float, long: float) -> float:
         """Yeo et al. 2025 eq. 1: ``long + 0.5 (short - long)(1 + cos(pi t / T))``."""
         # CosFn(t, T, r_0, r_T) = r_T + 0.5 (r_0 - r_T)(1 + cos(pi t / T))  (Yeo et al. 2025)
@@ -180,6 +187,7 @@ class RepetitionPenalty(Reward):
     name = "repetition_penalty"
     reasons = (OK, "repetitive", NO_TOKEN_IDS)
     logged_details = ("repeated",)
+    neutral = 0.0
 
     def __init__(
         self,
@@ -273,6 +281,9 @@ class LengthGatedCorrectness(Reward):
         self.max_tokens, self.over_value = max_tokens, float(over_value)
         self.correctness = as_reward(correctness if correctness is not None else BoxedAccuracy())
         self.estimate_tokens = estimate_tokens
+
+    def known_reasons(self) -> tuple[str, ...]:
+        return tuple(dict.fromkeys((*super().known_reasons(), *self.correctness.known_reasons())))
 
     def score_samples(self, samples: Sequence[Sample]) -> list[RewardResult]:
         counts = [_token_count(s, self.estimate_tokens) for s in samples]

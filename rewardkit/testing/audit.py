@@ -224,11 +224,16 @@ def audit_reward(
     fmt = "plain" if completion_format == "auto" else completion_format
     values, error = scorer.score(honest, fmt, repeat_problems=2)
     if error is not None and completion_format == "auto":
-        findings.append(f"crashed on plain-string completions ({error}); audited in chat format")
-        fmt = "chat"
-        values, error = scorer.score(honest, fmt, repeat_problems=2)
+        chat_values, chat_error = scorer.score(honest, "chat", repeat_problems=2)
+        if chat_error is None:  # only then is the plain format to blame
+            findings.append(
+                f"crashed on plain-string completions ({error}); audited in chat format"
+            )
+            fmt, values, error = "chat", chat_values, None
     if error is not None:
-        findings.append(f"crashed on the honest completions ({error})")
+        findings.append(
+            f"crashed on the honest completions ({error}){_gold_hint(error, gold_column)}"
+        )
     n = len(problems)
     correct = _mean(values[:n])
     wrong = _mean(values[n:])
@@ -313,6 +318,17 @@ def _run_probe(
 def _mean(values: Sequence[float | None]) -> float | None:
     scored = [float(v) for v in values if v is not None and math.isfinite(float(v))]
     return sum(scored) / len(scored) if scored else None
+
+
+def _gold_hint(error: str, gold_column: str) -> str:
+    """A hint when a crash looks like a missing dataset column (the gold answer is passed
+    under one keyword only)."""
+    if error.startswith(("KeyError", "TypeError")):
+        return (
+            f"; the gold answer was passed as {gold_column!r}: if the reward reads it under "
+            "another name, give that name (gold_column=..., rewardkit audit --gold-column)"
+        )
+    return ""
 
 
 class _Scorer:

@@ -17,7 +17,10 @@ by :mod:`rewardkit.objectives`. With default settings it computes exactly TRL's 
   one) contributes those per-token rewards instead of its scalar, and the advantages become
   token-level (``prime`` by default);
 - ``dynamic_sampling`` (DAPO): groups whose rewards all agree are replaced by groups of other
-  prompts, with at most ``dynamic_sampling_max_rounds`` extra generation rounds.
+  prompts, with at most ``dynamic_sampling_max_rounds`` extra generation rounds. Each extra
+  round is a full generation batch, so a step can take up to ``1 + max_rounds`` times as
+  long: the rounds are logged (a warning the first time, then at INFO level) and counted as
+  ``dynamic_sampling/rounds`` and ``dynamic_sampling/generated_completions``.
 
 >>> cfg = ObjectiveGRPOConfig(output_dir="/tmp/rk", use_cpu=True, report_to="none")
 >>> cfg.policy_loss, cfg.loss_aggregation, cfg.kl_estimator, cfg.kl_placement
@@ -31,6 +34,7 @@ ValueError: kl_estimator: unknown KL estimator 'k9'; known: abs, full, k1, k1+, 
 from __future__ import annotations
 
 import contextlib
+import logging
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -50,6 +54,9 @@ from rewardkit.objectives.registry import (
     POLICY_LOSSES,
 )
 from rewardkit.objectives.value import ValueHead, clipped_value_loss
+from rewardkit.trl.device import has_accelerator
+
+logger = logging.getLogger(__name__)
 
 # TRL's loss_type -> (policy loss, aggregation) computing the same loss
 TRL_LOSS_TYPES = {
@@ -76,7 +83,9 @@ class ObjectiveGRPOConfig(GRPOConfig):
     """``GRPOConfig`` plus the objective's choices by name (loads with ``TrlParser``).
 
     Options left at ``None`` follow TRL's own settings (``loss_type``, ``scale_rewards``,
-    ``importance_sampling_level``), so the default objective is TRL's.
+    ``importance_sampling_level``), so the default objective is TRL's. On a machine without
+    a GPU it sets ``use_cpu=True`` and ``bf16=False`` (with one log line) where TRL's
+    ``GRPOConfig`` would refuse its own ``bf16`` default.
     """
 
     kl_estimator: str = field(
@@ -160,6 +169,9 @@ class ObjectiveGRPOConfig(GRPOConfig):
     )
 
     def __post_init__(self) -> None:
+        if not self.use_cpu and not has_accelerator():  # TRL's bf16 default fails on a CPU
+            logger.warning("no GPU found: training on the CPU (use_cpu=True, bf16=False)")
+            self.use_cpu, self.bf16 = True, False
         super().__post_init__()
         if self.policy_loss is None or self.loss_aggregation is None:
             if self.loss_type not in TRL_LOSS_TYPES:
@@ -535,7 +547,33 @@ class ObjectiveGRPOTrainer(GRPOTrainer):
         self._metrics["train"]["dynamic_sampling/filled_fraction"].append(
             min(found, wanted) / wanted
         )
+        generated = (1 + rounds) * scores.numel()
+        self._metrics["train"]["dynamic_sampling/generated_completions"].append(float(generated))
+        if rounds:
+            self._log_resampling(int(keep.sum()), wanted, rounds, generated, found)
         return merged
+
+    def _log_resampling(self, informative: int, wanted: int, rounds: int, generated: int, found):
+        level = logging.INFO if getattr(self, "_resampling_said", False) else logging.WARNING
+        self._resampling_said = True
+        logger.log(
+            level,
+            "dynamic sampling, step %d: %d of %d groups informative, %d extra generation "
+            "rounds (%d completions generated, %dx a plain GRPO step's generation); %d of %d "
+            "groups filled with signal%s",
+            self.state.global_step + 1,
+            informative,
+            wanted,
+            rounds,
+            generated,
+            1 + rounds,
+            min(found, wanted),
+            wanted,
+            ""
+            if found >= wanted
+            else " (the rest are signal-free: raise "
+            "dynamic_sampling_max_rounds or check the reward)",
+        )
 
     # ------------------------------------------------------------------ loss
 

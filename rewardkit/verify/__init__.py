@@ -13,16 +13,19 @@ True
 from rewardkit.verify.answers import Outcome
 from rewardkit.verify.api import Verdict, check, equivalent, verify, verify_batch
 from rewardkit.verify.errors import MathParseError
+from rewardkit.verify.model_verifier import ModelVerifier, model_verifier_from
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import parse_math
 
 __all__ = [
     "MathParseError",
+    "ModelVerifier",
     "Outcome",
     "Verdict",
     "VerifyOptions",
     "check",
     "equivalent",
+    "model_verifier_from",
     "parse_math",
     "verify",
     "verify_batch",

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
 from rewardkit.verify.answers import Outcome, compare_answers
@@ -24,6 +24,9 @@ from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.sandbox import default_pool
+
+if TYPE_CHECKING:
+    from rewardkit.verify.model_verifier import ModelVerifier
 
 __all__ = ["Verdict", "check", "equivalent", "verify", "verify_batch"]
 
@@ -37,7 +40,8 @@ class Verdict:
     ``unclosed_think``, ``empty_completion``, ``multiple_answers``, ``parse_error``,
     ``too_long``, ``too_deep``, ``too_large``, ``timeout``, ``no_sandbox`` (no worker
     process could be started for a symbolic comparison), ``no_gold``. ``source`` names the
-    convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...).
+    convention the answer was read with (``boxed``, ``gsm8k``, ``a_colon``, ...). With a
+    model verifier, a ``wrong_answer`` becomes one of its reasons (``ok_by_model``, ...).
     """
 
     correct: bool
@@ -134,19 +138,31 @@ def equivalent(pred: str, gold: str, **options: Any) -> bool:
     return check(pred, gold, VerifyOptions.from_kwargs(**options)).correct
 
 
-def verify(completion: Any, gold: Any, **options: Any) -> Verdict:
+def verify(
+    completion: Any,
+    gold: Any,
+    *,
+    question: str | None = None,
+    model_verifier: ModelVerifier | None = None,
+    **options: Any,
+) -> Verdict:
     r"""Extract the final answer of ``completion`` and compare it with ``gold``.
 
     The answer is the last ``\boxed{}`` after the think span, then (unless
     ``boxed_only=True``) ``#### N``, ``The answer is ...``, ``A: N`` or a bold answer.
     Several different boxed answers are a hedge, not an answer: ``multiple_answers``.
     ``gold`` may be a bare answer or a worked solution (its boxed answer is used).
+    With a :class:`~rewardkit.verify.ModelVerifier`, a ``wrong_answer`` goes on to the
+    model with the ``question`` (nothing else does).
 
     >>> verify("16 - 3 = 13\nA: 13", "13")
     Verdict(correct=True, answer='13', gold='13', reason='ok', source='a_colon')
     """
     opts = options.pop("options", None)
-    return _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options))
+    verdict = _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options))
+    if model_verifier is not None:
+        verdict = model_verifier.review([verdict], [question])[0]
+    return verdict
 
 
 def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
@@ -204,12 +220,16 @@ def verify_batch(
     *,
     processes: int | None = None,
     progress: bool = False,
+    questions: Sequence[str | None] | None = None,
+    model_verifier: ModelVerifier | None = None,
     **options: Any,
 ) -> list[Verdict]:
     r""":func:`verify` over many ``(completion, gold)`` pairs.
 
     Identical pairs are verified once; comparisons are cached across calls. With
     ``processes=N`` the pairs that need symbolic work run on N worker processes at once.
+    With a ``model_verifier``, the ``wrong_answer`` pairs go to the model together, each
+    with its entry of ``questions``.
 
     >>> [v.correct for v in verify_batch([(r"\boxed{2}", "2"), (r"\boxed{3}", "2")])]
     [True, False]
@@ -237,7 +257,10 @@ def verify_batch(
     else:
         for i in order:
             results[i] = _verify(*pairs[i], opts)
-    return [results[unique[key]] for key in keys]
+    verdicts = [results[unique[key]] for key in keys]
+    if model_verifier is not None:
+        verdicts = model_verifier.review(verdicts, questions)
+    return verdicts
 
 
 def _key(value: Any) -> Any:

@@ -56,12 +56,18 @@ def test_scores_rows_and_prints_a_summary(tmp_path, capsys):
     assert "no_gold" in printed
 
 
-def test_default_output_path_and_plain_function_rewards(tmp_path):
-    data = write_jsonl(tmp_path / "in.jsonl", [{"completion": "abc"}])
+def test_default_output_goes_to_the_working_directory(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "data").mkdir()
+    data = write_jsonl(tmp_path / "data" / "in.jsonl", [{"completion": "abc"}])
     assert main(["score", "--reward", "rewardkit.text:completion_text", "--data", str(data)]) == 2
-    data2 = write_jsonl(tmp_path / "two.jsonl", [{"completion": r"\boxed{3}", "answer": "3"}])
-    assert main(["score", "--reward", "boxed_accuracy", "--data", str(data2)]) == 0
+    assert not list(tmp_path.glob("*.jsonl")) and not list(tmp_path.glob(".*.tmp"))
+    two = write_jsonl(
+        tmp_path / "data" / "two.jsonl", [{"completion": r"\boxed{3}", "answer": "3"}]
+    )
+    assert main(["score", "--reward", "boxed_accuracy", "--data", str(two)]) == 0
     assert (tmp_path / "two.scores.jsonl").exists()
+    assert not (tmp_path / "data" / "two.scores.jsonl").exists()
 
 
 @pytest.mark.parametrize(
@@ -69,7 +75,7 @@ def test_default_output_path_and_plain_function_rewards(tmp_path):
     [
         ("not json\n", "not JSON"),
         ("[1, 2]\n", "JSON object"),
-        ('{"prompt": "p"}\n', "no 'completion' field"),
+        ('{"prompt": "p"}\n', "no completion field 'completion' (its fields: 'prompt')"),
     ],
 )
 def test_bad_input_files_fail_with_a_clear_message(tmp_path, capsys, content, message):

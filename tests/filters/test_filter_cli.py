@@ -69,3 +69,30 @@ def test_filter_command_generates_with_a_model(tiny_model_path, tmp_path, capsys
     assert json.loads((out / "generated" / "manifest.json").read_text())["complete"]
     assert main(command) == 0  # a rerun reads both stores back and gives the same table
     assert capsys.readouterr().out == first
+
+
+def test_everything_dropped_shows_the_rewards_reasons_and_warns(tmp_path, capsys):
+    records = [
+        {
+            "prompt": f"{i} + 1?",
+            "completions": [f"#### {i + 1}", f"#### {i + 2}"],
+            "answer": str(i + 1),
+        }
+        for i in range(3)
+    ]  # GSM8K-style answers: boxed_accuracy (boxed only) finds no answer in any of them
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    command = ["filter", "--input", str(data), "--completion-field", "completions",
+               "--reward", "boxed_accuracy", "--filter", "correct", "--out", str(tmp_path / "o"),
+               "--no-progress"]  # fmt: skip
+    assert main(command) == 0
+    captured = capsys.readouterr()
+    table = captured.out
+    assert "incorrect" in table  # the filter's reason...
+    assert "boxed_accuracy reasons (reward)" in table and "no_answer" in table  # ...and its cause
+    assert "warning: nothing was kept" in captured.err
+    assert "boxed_accuracy gave no_answer for 100%" in captured.err
+    assert main([*command, "--strict"]) == 1
+    stats = json.loads((tmp_path / "o" / "stats.json").read_text())
+    assert stats["reward_reasons"] == {"boxed_accuracy": {"no_answer": 6}}
+    drop = json.loads((tmp_path / "o" / "dropped.jsonl").read_text().splitlines()[0])
+    assert drop["reasons"] == {"boxed_accuracy": "no_answer"}

@@ -98,3 +98,17 @@ def test_bad_settings_fail_at_construction(kwargs, error):
 def test_missing_extra_column_is_a_clear_error():
     with pytest.raises(KeyError, match="no column"):
         Exporter("sft", columns=["level"]).records(rows(1.0))
+
+
+def test_rows_of_several_prompts_are_refused():
+    rows = [
+        {"prompt_id": 0, "prompt": "2+2?", "completion": "4", "reward": 1.0, "correct": True},
+        {"prompt_id": 1, "prompt": "3+3?", "completion": "5", "reward": 0.0, "correct": False},
+    ]
+    for fmt in ("sft", "dpo", "kto"):
+        with pytest.raises(ValueError, match="rows of one prompt, got rows of 2 prompt_id"):
+            Exporter(fmt).records(rows)
+    no_ids = [{k: v for k, v in r.items() if k != "prompt_id"} for r in rows]
+    with pytest.raises(ValueError, match="got rows of 2 prompts"):
+        Exporter("dpo").records(no_ids)
+    assert len(Exporter("dpo").records([rows[0], {**rows[1], "prompt_id": 0}])) == 1

@@ -132,6 +132,15 @@ def test_transformers_generation_and_resume(tiny_model_path, tmp_path, monkeypat
     monkeypatch.setattr(generate_module, "_HFSampler", no_model)
     assert list(_generate(tiny_model_path, tmp_path / "gen")) == whole
 
+    # Other prompts under the same settings are not answered with the saved completions.
+    edited = [{**PROMPTS[0], "answer": "6"}, *PROMPTS[1:]]
+    saved = generate_completions(
+        edited, tiny_model_path, n=2, batch_size=2, max_new_tokens=4, prompts_per_shard=2,
+        shards_dir=tmp_path / "gen", progress=False,
+    )  # fmt: skip
+    with pytest.raises(ValueError, match="part-000000.jsonl was made from"):
+        next(saved)
+
 
 def test_generation_settings_are_checked(monkeypatch):
     with pytest.raises(ValueError, match="unknown engine"):

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-from fractions import Fraction
 from itertools import combinations
 from math import comb
 
@@ -46,10 +45,15 @@ def test_running_stats_and_table(tmp_path):
     # pass@1 is the mean pass rate over judged prompts; pass@4 only counts prompts with 4.
     assert stats.pass_at(1) == pytest.approx((0 + 0.5 + 1 + 0.5) / 4)
     assert stats.pass_at(4) == pytest.approx((0 + 1 + 1) / 3)
-    assert stats.rates == {Fraction(0): 1, Fraction(1, 2): 2, Fraction(1): 1}
     summary = json.loads(json.dumps(stats.summary()))
     assert summary["dropped"] == {"always_solved": 4, "never_solved": 2}
-    assert summary["pass_rate_counts"] == {"0/1": 1, "1/2": 2, "1/1": 1}
+    # Counts as they came (2 of 4 is not 1 of 2) with the rate as a float: no "1/2" strings.
+    assert summary["pass_rate_counts"] == [
+        {"correct": 0, "judged": 4, "pass_rate": 0.0, "prompts": 1},
+        {"correct": 1, "judged": 2, "pass_rate": 0.5, "prompts": 1},
+        {"correct": 2, "judged": 4, "pass_rate": 0.5, "prompts": 1},
+        {"correct": 4, "judged": 4, "pass_rate": 1.0, "prompts": 1},
+    ]
     table = stats.table()
     assert "always_solved" in table and "pass@4" in table and "25.0%" not in table.split("\n")[0]
     png = stats.save_histogram(tmp_path / "h.png")
@@ -65,3 +69,32 @@ def test_histogram_with_many_sample_counts_and_with_nothing(tmp_path):
     assert FilterStats().pass_at(1) is None
     with pytest.raises(ValueError):
         FilterStats(ks=(0,))
+
+
+def _drawn(monkeypatch, stats, tmp_path):
+    """The figure save_histogram draws (captured as it is saved)."""
+    from matplotlib.figure import Figure
+
+    figures = []
+    original = Figure.savefig
+    monkeypatch.setattr(
+        Figure, "savefig", lambda self, *a, **k: (figures.append(self), original(self, *a, **k))[1]
+    )
+    stats.save_histogram(tmp_path / "h.png")
+    (figure,) = figures
+    return figure.axes[0]
+
+
+def test_histogram_axes_stay_in_range_and_count_whole_prompts(monkeypatch, tmp_path):
+    few = FilterStats()
+    for correct in [0, 0, 1, 4, 4, 2]:
+        few.add_prompt(4, correct)
+    axes = _drawn(monkeypatch, few, tmp_path)
+    assert [t.get_text() for t in axes.get_xticklabels()] == ["0/4", "1/4", "2/4", "3/4", "4/4"]
+    assert all(float(y).is_integer() for y in axes.get_yticks())
+    many = FilterStats()
+    for i in range(200):
+        many.add_prompt(64, i % 65)
+    axes = _drawn(monkeypatch, many, tmp_path)
+    assert axes.get_xlim() == (0.0, 1.0)
+    assert all(float(y).is_integer() for y in axes.get_yticks())

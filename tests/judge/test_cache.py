@@ -132,7 +132,9 @@ def test_a_crash_loses_no_finished_verdict(serve, tmp_path):
         child.send_signal(signal.SIGKILL)  # a hard crash: no cleanup, no atexit
         child.wait(timeout=10)
     assert len(JudgeCache(cache)) == 5
-    healthy = serve()
+    port = int(server.base_url.rsplit(":", 1)[1].split("/")[0])
+    server.stop()  # the same judge comes back at the same URL (the URL is in the key)
+    healthy = serve(port=port)
     values = _reward(healthy, cache)(prompts=["q"] * 10, completions=_completions(10))
     assert None not in values
     assert healthy.count == 5  # only the verdicts the crash interrupted are asked again
@@ -168,3 +170,19 @@ def test_a_cache_that_breaks_mid_run_costs_a_warning_not_the_scores(serve, tmp_p
         r for r in caplog.records if r.levelname == "WARNING" and "judge cache" in r.message
     ]
     assert len(warnings) == 1  # once, not once per verdict
+
+
+def test_the_key_covers_the_server_extra_body_and_a_namespace(serve, tmp_path):
+    cache = tmp_path / "judge.sqlite"
+    server, other = serve(), serve()  # the same model name on two servers
+    _reward(server, cache)(prompts=["q"], completions=["a"])
+    _reward(server, cache, extra_body={"frequency_penalty": 2.0})(prompts=["q"], completions=["a"])
+    assert server.count == 2  # the extra field changes the reply: not the old one
+    _reward(server, cache, cache_namespace="step-2000")(prompts=["q"], completions=["a"])
+    assert server.count == 3  # nor does a new checkpoint under the old name get it
+    _reward(other, cache)(prompts=["q"], completions=["a"])
+    assert other.count == 1
+    _reward(server, cache, extra_body={"frequency_penalty": 2.0})(prompts=["q"], completions=["a"])
+    _reward(server, cache, cache_namespace="step-2000")(prompts=["q"], completions=["a"])
+    assert server.count == 3  # and each of them is found again
+    assert len(JudgeCache(cache)) == 4

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from rewardkit.judge import JudgeFailure, JudgeReply, JudgeRequest, OpenAIBackend
-from rewardkit.judge.backends.openai import _retry_after
+from rewardkit.judge.backends.openai_wire import retry_after as _retry_after
 
 REQUEST = JudgeRequest(({"role": "user", "content": "Rate this. Rating: [[?]]"},), max_tokens=16)
 
@@ -228,7 +228,7 @@ def test_one_backend_serves_several_event_loops(serve):
 
 
 def test_a_reasoning_parsers_split_is_kept_and_an_unfinished_thought_is_no_verdict():
-    from rewardkit.judge.backends.openai import _read_reply
+    from rewardkit.judge.backends.openai_wire import read_reply as _read_reply
 
     both = b'{"choices": [{"message": {"content": "Rating: [[6]]", "reasoning_content": "[[2]]"}}]}'
     assert _read_reply(both).text == "<think>[[2]]</think>Rating: [[6]]"

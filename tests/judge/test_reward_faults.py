@@ -18,7 +18,13 @@ RUBRIC = [
 PROMPTS = ["What is 3 * 4?"] * 4
 COMPLETIONS = ["3 * 4 = 12, the final answer is 12", "It is 12", "13", "I do not know"]
 
-FAST = {"timeout": 0.25, "max_retries": 1, "backoff_base": 0.01, "backoff_max": 0.02}
+FAST = {
+    "timeout": 0.25,
+    "max_retries": 1,
+    "backoff_base": 0.01,
+    "backoff_max": 0.02,
+    "breaker_failures": 0,  # every request meets the fault (the breaker has its own tests)
+}
 FAULT_REASONS = {
     "rate_limit": "rate_limited",
     "server_error": "judge_unavailable",
@@ -149,11 +155,16 @@ def test_mismatched_columns_do_not_raise_into_the_trainer(serve):
     assert values == [None] * 4
 
 
-def test_an_outage_logs_one_summary_not_one_line_per_request(serve, caplog):
+def test_an_outage_logs_its_cause_once_and_one_summary_not_one_line_per_request(serve, caplog):
     server = serve(faults=lambda i, body: "server_error")
-    values, _ = _call(_reward(server, max_retries=0))
-    assert values == [None] * 4
+    reward = _reward(server, max_retries=0)
+    values, _ = _call(reward)
+    values_again, _ = _call(reward)
+    assert values == values_again == [None] * 4
     warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
-    assert warnings == [
-        "reward rubric_judge: 4 of 4 completions unscored: {'judge_unavailable': 4}"
-    ]
+    summary = "reward rubric_judge: 4 of 4 completions unscored: {'judge_unavailable': 4}"
+    assert warnings[1:] == [summary, summary]
+    cause = warnings[0]  # once per run: the URL, the status and the server's own message
+    assert "first judge_unavailable" in cause
+    assert f"HTTP 500 from {server.base_url}/chat/completions" in cause
+    assert "internal error" in cause

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
+import threading
+import time
 from pathlib import Path
 
 import httpx
@@ -51,6 +54,51 @@ def test_a_dropped_connection_gets_no_reply(serve):
     server = serve(faults=["drop"])
     with pytest.raises(httpx.RemoteProtocolError):
         httpx.post(server.base_url + "/chat/completions", json=BODY)
+
+
+def test_it_shuts_down_quietly_with_open_keep_alive_connections(caplog):
+    server = FakeJudgeServer(faults=["ok", "slow"], slow_seconds=30).start()
+    idle = httpx.Client(base_url=server.base_url)
+    assert idle.post("/chat/completions", json=BODY).status_code == 200  # stays open
+
+    def wait_for_the_slow_reply():
+        with pytest.raises(httpx.RemoteProtocolError):  # the server went away
+            httpx.post(server.base_url + "/chat/completions", json=BODY, timeout=10)
+
+    busy = threading.Thread(target=wait_for_the_slow_reply, daemon=True)
+    busy.start()
+    while server.in_flight == 0:  # the slow request is being served
+        time.sleep(0.01)
+    server.stop()
+    idle.close()
+    busy.join(10)
+    assert [r.getMessage() for r in caplog.records if r.levelname == "ERROR"] == []
+
+
+def test_a_restart_refuses_connections_then_serves_on_the_same_port(serve):
+    server = serve()
+    server.restart(0.5)
+    time.sleep(0.2)
+    with pytest.raises(httpx.ConnectError):
+        httpx.post(server.base_url + "/chat/completions", json=BODY)
+    time.sleep(0.6)
+    assert httpx.post(server.base_url + "/chat/completions", json=BODY).status_code == 200
+    assert server.restarts == 1
+
+
+def test_streamed_replies_are_server_sent_events(serve):
+    server = serve(responder=lambda body: {"content": "Verdict: YES", "reasoning_content": "hm"})
+    with httpx.stream(
+        "POST", server.base_url + "/chat/completions", json={**BODY, "stream": True}
+    ) as response:
+        lines = [line for line in response.iter_lines() if line]
+    assert response.headers["content-type"] == "text/event-stream"
+    assert lines[-1] == "data: [DONE]"
+    chunks = [json.loads(line.removeprefix("data: ")) for line in lines[:-1]]
+    deltas = [c["choices"][0]["delta"] for c in chunks]
+    assert "".join(d.get("content", "") for d in deltas) == "Verdict: YES"
+    assert "".join(d.get("reasoning_content", "") for d in deltas) == "hm"
+    assert chunks[-1]["choices"][0]["finish_reason"] == "stop" and "usage" in chunks[-1]
 
 
 def test_unknown_fault_names_are_rejected():

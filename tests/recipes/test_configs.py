@@ -33,6 +33,13 @@ PARSERS = {
         ModelConfig,
         ObjectiveGRPOConfig,
     ),
+    "grpo_qwen_gsm8k_tinyv.yaml": (
+        DataArguments,
+        TinyModelArguments,
+        RLArguments,
+        ModelConfig,
+        ObjectiveGRPOConfig,
+    ),
     "evaluate_math500.yaml": (EvalArguments, DataArguments),
     "rft_tiny.yaml": (
         RFTArguments,
@@ -146,3 +153,38 @@ def test_objective_options_choose_rewardkits_trainer(tmp_path):
     assert trainer_and_config(RLArguments(), chosen)[0] is ObjectiveGRPOTrainer
     with pytest.raises(ValueError, match="apply to algorithm 'grpo' only"):
         trainer_and_config(RLArguments(algorithm="rloo"), chosen)
+
+
+@pytest.fixture
+def no_gpu(monkeypatch):
+    """This machine as one without a GPU, whatever it has."""
+    import rewardkit.trl.device as device
+
+    monkeypatch.setattr(device, "has_accelerator", lambda: False)
+    monkeypatch.setattr("rewardkit.trl.trainer.has_accelerator", lambda: False)
+
+
+@pytest.mark.parametrize("name", ["grpo_qwen_gsm8k.yaml", "sft_qwen_gsm8k.yaml"])
+def test_the_gpu_configs_run_on_a_machine_without_a_gpu(name, no_gpu, caplog, monkeypatch):
+    import torch
+    from common import parse_recipe_args
+
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)  # TRL's own check too
+    with caplog.at_level("WARNING"):
+        *_, config = parse_recipe_args(TrlParser(PARSERS[name]), ["--config", str(CONFIGS / name)])
+    assert (config.use_cpu, config.bf16) == (True, False)
+    said = [r.getMessage() for r in caplog.records if "no GPU" in r.getMessage()]
+    assert said == ["no GPU found: training on the CPU (use_cpu=True, bf16=False)"]
+
+
+def test_objective_config_detects_a_machine_without_a_gpu(no_gpu, caplog, tmp_path):
+    with caplog.at_level("WARNING"):
+        config = ObjectiveGRPOConfig(output_dir=str(tmp_path), report_to="none")
+    assert (config.use_cpu, config.bf16) == (True, False)
+    assert any("no GPU found" in r.getMessage() for r in caplog.records)
+
+
+def test_rloo_keeps_the_device_settings(tmp_path):
+    grpo = GRPOConfig(output_dir=str(tmp_path), use_cpu=True, bf16=False, report_to="none")
+    _, config = trainer_and_config(RLArguments(algorithm="rloo"), grpo)
+    assert (config.use_cpu, config.bf16) == (True, False)

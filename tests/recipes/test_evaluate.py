@@ -88,3 +88,68 @@ def test_evaluate_script_on_the_tiny_model(tiny_model_path, tmp_path):
     records = [json.loads(line) for line in (out / "completions.jsonl").open()]
     assert len(records) == 6 and all(len(r["samples"]) == 2 for r in records)
     assert (out / "metrics.md").read_text().startswith("| group |")
+
+
+def test_max_samples_takes_a_subset_of_an_eval_data_file(tiny_model_path, tmp_path):
+    from common import DataArguments
+    from evaluate import EvalArguments, main
+
+    eval_file = tmp_path / "held_out.jsonl"
+    rows = [{"problem": f"What is {i} + 1?", "solution": f"\\boxed{{{i + 1}}}"} for i in range(7)]
+    eval_file.write_text("".join(json.dumps(r) + "\n" for r in rows))
+    out = tmp_path / "eval"
+    summary = main(
+        EvalArguments(model_name_or_path=tiny_model_path, output_dir=str(out), max_new_tokens=2),
+        DataArguments(eval_data_file=str(eval_file), max_samples=3),
+    )
+    assert summary["overall"]["n"] == 3
+    records = [json.loads(line) for line in (out / "completions.jsonl").open()]
+    assert [r["problem"] for r in records] == [r["problem"] for r in rows[:3]]
+
+
+def test_progress_counts_problems_and_the_tokens_of_a_batch(tiny_model_path, monkeypatch):
+    import tqdm.auto
+    from evaluate import generate
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    bars = []
+
+    class Recorder:
+        def __init__(self, total=None, **kwargs):
+            self.total, self.done, self.postfixes = total, 0, []
+            bars.append(self)
+
+        def update(self, n=1):
+            self.done += n
+
+        def set_postfix_str(self, text, refresh=True):
+            self.postfixes.append(text)
+
+        def close(self):
+            pass
+
+    model = AutoModelForCausalLM.from_pretrained(tiny_model_path)
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model_path)
+    monkeypatch.setattr(tqdm.auto, "tqdm", Recorder)
+    prompts = [[{"role": "user", "content": f"What is {i} + 1?"}] for i in range(5)]
+    outputs = generate(model, tokenizer, prompts, max_new_tokens=4, batch_size=2)
+    assert len(outputs) == 5
+    (bar,) = bars
+    assert (bar.total, bar.done) == (5, 5)  # problems, not batches
+    assert "token 1/4" in bar.postfixes  # moves within a batch, token by token
+    assert len(bar.postfixes) > 3  # more updates than the 3 batches
+
+
+def test_every_config_a_recipe_names_exists():
+    import re
+    from pathlib import Path
+
+    recipes = Path(__file__).resolve().parents[2] / "recipes"
+    named = {
+        (script.name, match)
+        for script in recipes.glob("*.py")
+        for match in re.findall(r"configs/([\w.-]+\.yaml)", script.read_text())
+    }
+    assert named, "no recipe names a config"
+    missing = sorted((s, n) for s, n in named if not (recipes / "configs" / n).is_file())
+    assert not missing, f"recipes name configs that do not exist: {missing}"

@@ -106,6 +106,7 @@ def test_reason_shares_and_details_reach_trl_logging_hooks():
     assert metrics == {
         "length/reason/ok": [pytest.approx(1 / 3)],
         "length/reason/empty": [pytest.approx(2 / 3)],
+        "length/reason/internal_error": [0.0],
     }
     assert extras == {"length/reason": ["ok", "empty", "empty"], "length/chars": ["3", "0", "0"]}
 

@@ -217,3 +217,71 @@ def test_score_batch_falls_back_to_one_by_one():
     results = Flaky().score_batch(samples)
     assert [(r.value, r.reason) for r in results] == [(1.0, "ok"), (None, "internal_error")]
     assert WeightedSum([(Flaky(), 1.0)])(completions=["good", "bad"]) == [1.0, None]
+
+
+CORRECT_NO_STEP = "<think>It is four.</think> \\boxed{4}"
+
+
+def test_an_abstaining_component_counts_as_neutral_not_as_none():
+    from rewardkit.rewards import OverlongPenalty, ProcessReward
+
+    with_process = WeightedSum([("math", 1), (ProcessReward(), 0.5)])
+    assert with_process(completions=[CORRECT_NO_STEP], answer=["4"]) == [1.0]
+    (result,) = with_process.score(completions=[CORRECT_NO_STEP], answer=["4"])
+    assert result.reason == "process:no_checkable_step"  # the abstention stays visible
+    checked = "<think>2 + 2 = 4</think> \\boxed{4}"
+    assert with_process(completions=[checked], answer=["4"]) == [1.5]
+
+    with_length = WeightedSum([("math", 1), (OverlongPenalty(max_length=100), 1)])
+    texts = [CORRECT_NO_STEP, "<think>x</think> \\boxed{5}", "no format"]
+    assert with_length(completions=texts, answer=["4"] * 3) == [1.0, 0.1, 0.0]  # no token ids
+
+
+def test_a_none_from_the_component_that_decides_correctness_is_still_none():
+    from rewardkit.rewards import OverlongPenalty, ProcessReward
+
+    reward = WeightedSum([("math", 1), (ProcessReward(), 0.5), (OverlongPenalty(), 1)])
+    (result,) = reward.score(completions=[CORRECT_NO_STEP])  # no gold answer
+    assert (result.value, result.reason) == (None, "math:no_gold")
+    only_neutral = WeightedSum([(ProcessReward(), 1), (OverlongPenalty(), 1)])
+    assert only_neutral(completions=[CORRECT_NO_STEP]) == [None]  # nothing scored at all
+    required = ProcessReward()
+    required.neutral = None  # a process reward that must score
+    strict = WeightedSum([("math", 1), (required, 0.5)])
+    assert strict(completions=[CORRECT_NO_STEP], answer=["4"]) == [None]
+
+
+def test_neutral_components_are_logged_with_their_share():
+    from rewardkit.rewards import OverlongPenalty
+
+    reward = WeightedSum([("math", 1), (OverlongPenalty(max_length=100), 1)], name="combo")
+    logs = Logs()
+    ids = [[1] * 10, None]
+    for completion_ids in ([ids[0], ids[0]], None):  # with token ids, then without
+        reward(
+            completions=[CORRECT_NO_STEP] * 2,
+            answer=["4", "4"],
+            completion_ids=completion_ids,
+            log_metric=logs.metric,
+        )
+        expected = 0.0 if completion_ids else 1.0
+        assert logs.metrics["combo/overlong_penalty/neutral"] == expected
+    assert "combo/math/neutral" not in logs.metrics  # math cannot be neutral
+
+
+def test_every_known_reason_is_logged_in_every_call_composites_included():
+    reward = math_reward()
+    first, second = Logs(), Logs()
+    reward(completions=["no think"], answer=["4"], log_metric=first.metric)
+    reward(completions=[CORRECT_NO_STEP], answer=["4"], log_metric=second.metric)
+    assert set(first.metrics) - {"math/format/mean", "math/accuracy/mean"} == set(
+        second.metrics
+    ) - {"math/format/mean", "math/accuracy/mean"}
+    assert first.metrics["math/reason/ok"] == 0.0
+    assert second.metrics["math/reason/format:think_format:no_think"] == 0.0
+    assert second.metrics["math/accuracy/reason/not_scored"] == 0.0
+    for logs in (first, second):
+        prefixes = {k.rpartition("/reason/")[0] for k in logs.metrics if "/reason/" in k}
+        for prefix in prefixes:
+            total = sum(v for k, v in logs.metrics.items() if k.startswith(prefix + "/reason/"))
+            assert total == pytest.approx(1.0), prefix

@@ -134,3 +134,12 @@ def test_length_gated_correctness():
         (0.0, "wrong_answer"),
         (None, "no_token_ids"),
     ]
+
+
+@pytest.mark.parametrize("max_length", [1, 5, 512, 4096, 20480])
+def test_the_default_cache_follows_max_length(max_length):
+    penalty = OverlongPenalty(max_length=max_length)
+    assert 0 <= penalty.cache <= max_length
+    assert penalty.cache == (4096 if max_length == 20480 else max_length // 5)
+    ids = [[0] * (max_length + 1)]
+    assert penalty(completions=["x"], completion_ids=ids) == [-1.0]

@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from rewardkit.cli import SUBCOMMANDS, main
+from rewardkit.testing.probes import PROBES
 
 HERE = Path(__file__).parent
 
@@ -32,7 +33,7 @@ def test_a_clean_reward_exits_zero_and_writes_json(tmp_path, capsys):
     data = json.loads(out.read_text())
     assert data["passed"] is True and data["threshold"] == 0.1
     [audit] = data["audits"]
-    assert audit["reward"] == "boxed_accuracy" and len(audit["probes"]) == 12
+    assert audit["reward"] == "boxed_accuracy" and len(audit["probes"]) == len(PROBES)
 
 
 def test_a_hackable_reward_by_path_exits_one(tmp_path, capsys, test_rewards_importable):

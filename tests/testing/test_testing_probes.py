@@ -31,6 +31,7 @@ ISSUE_PROBES = {
     "latex_tricks",
     "unicode_lookalikes",
     "judge_injection",
+    "verifier_injection",  # issue 13
     "confident_wrong",
 }
 

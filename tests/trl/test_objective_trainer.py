@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 import torch
 from datasets import Dataset
@@ -306,7 +308,7 @@ def test_dynamic_sampling_replaces_groups_without_signal(tiny_model_path, tiny_g
 
 
 def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(
-    tiny_model_path, tiny_grpo_config
+    tiny_model_path, tiny_grpo_config, caplog
 ):
     class Constant:
         __name__ = "constant"
@@ -321,11 +323,16 @@ def test_dynamic_sampling_is_bounded_and_fills_with_signal_free_groups(
         dynamic_sampling=True,
         dynamic_sampling_max_rounds=2,
     )
-    batch = _rollout(trainer)
+    with caplog.at_level(logging.INFO, logger="rewardkit.trl.trainer"):
+        batch = _rollout(trainer)
     assert batch["completion_ids"].size(0) == 3 * G
     assert (batch["advantages"] == 0).all()
     assert trainer._metrics["train"]["dynamic_sampling/rounds"][-1] == 2
     assert trainer._metrics["train"]["dynamic_sampling/filled_fraction"][-1] == 0.0
+    # the extra generation rounds (the step's extra time) are said, not only counted
+    assert trainer._metrics["train"]["dynamic_sampling/generated_completions"][-1] == 9 * G
+    (line,) = [r.getMessage() for r in caplog.records if "dynamic sampling" in r.getMessage()]
+    assert "0 of 3 groups" in line and "2 extra generation rounds" in line and "3x" in line
 
 
 def test_actor_critic_trains_a_value_head_with_gae(tiny_model_path, tmp_path, tiny_grpo_config):

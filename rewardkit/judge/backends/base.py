@@ -3,7 +3,8 @@
 A backend turns :class:`JudgeRequest` objects (chat messages + sampling parameters) into
 :class:`JudgeReply` objects, or into a :class:`JudgeFailure` with a reason
 (``judge_unavailable``, ``timeout``, ``rate_limited``, ``bad_judge_reply``,
-``judge_rejected``). :meth:`JudgeBackend.complete_many` never raises.
+``judge_rejected``). :meth:`JudgeBackend.complete_many` never raises; the first failure of
+each reason is logged at WARNING with its cause (once per backend), the rest at DEBUG.
 
 >>> request = JudgeRequest(({"role": "user", "content": "Rate: [[?]]"},), max_tokens=8)
 >>> request.sampling()
@@ -29,6 +30,13 @@ RATE_LIMITED = "rate_limited"
 BAD_JUDGE_REPLY = "bad_judge_reply"
 JUDGE_REJECTED = "judge_rejected"
 FAILURE_REASONS = (JUDGE_UNAVAILABLE, TIMEOUT, RATE_LIMITED, BAD_JUDGE_REPLY, JUDGE_REJECTED)
+TRUNCATED = "truncated"  # a reply cut off by max_tokens before its verdict (not a failure)
+
+
+class JudgeConfigError(RuntimeError):
+    """The judge answered in a way that can never succeed (a wrong model name, a wrong URL,
+    a field the server does not know): raised at the first call instead of scoring every
+    completion ``None`` at every step."""
 
 
 @dataclass(frozen=True)
@@ -54,14 +62,20 @@ class JudgeRequest:
 
 @dataclass(frozen=True)
 class JudgeReply:
-    """The judge's text, the per-token log-probabilities when asked for, token usage, and
-    whether it came from the cache."""
+    """The judge's text, the per-token log-probabilities when asked for (``None`` when the
+    server sent none), token usage, why generation stopped (``"length"``: cut off by
+    ``max_tokens``) and whether it came from the cache."""
 
     text: str
     logprobs: tuple[TokenLogprob, ...] | None = None
     prompt_tokens: int = 0
     completion_tokens: int = 0
     cached: bool = False
+    finish_reason: str | None = None
+
+    @property
+    def truncated(self) -> bool:
+        return self.finish_reason == "length"
 
     def to_json(self) -> dict[str, Any]:
         data: dict[str, Any] = {
@@ -69,6 +83,8 @@ class JudgeReply:
             "prompt_tokens": self.prompt_tokens,
             "completion_tokens": self.completion_tokens,
         }
+        if self.finish_reason is not None:
+            data["finish_reason"] = self.finish_reason
         if self.logprobs is not None:
             data["logprobs"] = [
                 [t.token, t.logprob, [list(x) for x in t.top]] for t in self.logprobs
@@ -89,17 +105,21 @@ class JudgeReply:
             prompt_tokens=int(data.get("prompt_tokens", 0)),
             completion_tokens=int(data.get("completion_tokens", 0)),
             cached=cached,
+            finish_reason=data.get("finish_reason"),
         )
 
 
 @dataclass(frozen=True)
 class JudgeFailure:
     """A request that got no usable reply: a ``reason`` from :data:`FAILURE_REASONS`, a
-    human-readable ``detail`` and how many ``attempts`` were made."""
+    human-readable ``detail`` (with the URL, the status and the server's message), how many
+    ``attempts`` were made, and whether no request like it can ever succeed (``permanent``:
+    a wrong model name, route or field)."""
 
     reason: str
     detail: str = ""
     attempts: int = 1
+    permanent: bool = False
 
 
 Outcome = JudgeReply | JudgeFailure
@@ -153,6 +173,7 @@ class JudgeBackend:
             raise ValueError(f"a judge backend needs a model name, got {model!r}")
         self.model = model
         self.usage = Usage()
+        self._logged_reasons: set[str] = set()
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}(model={self.model!r})"
@@ -160,6 +181,24 @@ class JudgeBackend:
     def identity(self) -> dict[str, str]:
         """What, besides the request, decides the reply: part of the cache key."""
         return {"backend": self.kind, "model": self.model}
+
+    def default_call_timeout(self) -> float | None:
+        """The deadline of one reward call when none is given (``None``: no deadline)."""
+        return None
+
+    def log_failure(self, failure: JudgeFailure) -> None:
+        """The first failure of each reason at WARNING (its cause), later ones at DEBUG."""
+        if failure.reason in self._logged_reasons:
+            logger.debug("judge %r: %s: %s", self, failure.reason, failure.detail)
+            return
+        self._logged_reasons.add(failure.reason)
+        logger.warning(
+            "judge %r: first %s (after %d attempts): %s (later ones are logged at DEBUG)",
+            self,
+            failure.reason,
+            failure.attempts,
+            failure.detail,
+        )
 
     async def complete(self, request: JudgeRequest) -> Outcome:
         """One reply or failure; must not raise."""
@@ -179,6 +218,8 @@ class JudgeBackend:
             except Exception as exc:  # a backend bug must not end a training run
                 logger.exception("judge backend %r failed", self)
                 outcome = JudgeFailure(JUDGE_UNAVAILABLE, f"{type(exc).__name__}: {exc}")
+            if isinstance(outcome, JudgeFailure):
+                self.log_failure(outcome)
             if on_result is not None:
                 on_result(i, outcome)
             return outcome

@@ -1,20 +1,23 @@
 """A judge behind an OpenAI-compatible chat-completions endpoint (vLLM, SGLang, Ollama,
 hosted APIs), over ``httpx.AsyncClient``.
 
-At most ``max_concurrency`` requests are in flight; each gets ``timeout`` seconds in all;
-429, 5xx, malformed replies, dropped connections and timeouts are retried up to
-``max_retries`` times with exponential backoff and full jitter, or after the server's
-``Retry-After``. Other 4xx errors (a wrong model name, a bad key) are not retried.
+At most ``max_concurrency`` requests are in flight; each attempt gets ``timeout`` seconds
+in all; 429, 5xx, malformed replies, dropped connections and timeouts are retried up to
+``max_retries`` times, or for ``retry_for`` seconds, with exponential backoff and full
+jitter, or after the server's ``Retry-After``. Other 4xx errors (a wrong model name, a bad
+key) are not retried. After ``breaker_failures`` failures in a row the backend answers
+``judge_unavailable`` at once for ``breaker_cooldown`` seconds (a circuit breaker).
+``stream=True`` reads replies as server-sent events, so that a request given up on closes
+its connection and a server that streams stops generating for it.
 
 >>> backend = OpenAIBackend("qwen3-8b", base_url="http://127.0.0.1:8000/v1")
->>> backend.identity()
-{'backend': 'openai', 'model': 'qwen3-8b'}
+>>> sorted(backend.identity())  # the backend's part of the cache key
+['backend', 'base_url', 'model', 'wire']
 """
 
 from __future__ import annotations
 
 import asyncio
-import email.utils
 import json
 import logging
 import math
@@ -28,7 +31,6 @@ from typing import Any
 
 from rewardkit.judge.backends.base import (
     BAD_JUDGE_REPLY,
-    JUDGE_REJECTED,
     JUDGE_UNAVAILABLE,
     RATE_LIMITED,
     TIMEOUT,
@@ -38,7 +40,8 @@ from rewardkit.judge.backends.base import (
     JudgeRequest,
     Outcome,
 )
-from rewardkit.judge.parse import TokenLogprob
+from rewardkit.judge.backends.breaker import CircuitBreaker
+from rewardkit.judge.backends.openai_wire import StreamReader, http_failure, read_reply, retry_after
 
 logger = logging.getLogger(__name__)
 
@@ -53,13 +56,25 @@ class OpenAIBackend(JudgeBackend):
         base_url: the API root, e.g. ``http://localhost:8000/v1`` for ``vllm serve``.
         api_key_env: the environment variable holding the API key (read when the client is
             made, never stored or pickled); ``None`` for servers without keys.
-        max_concurrency: requests in flight at once.
+        max_concurrency: requests in flight at once; match it to what the server runs at
+            once (vLLM's ``--max-num-seqs``), more only queues there and times out.
         timeout: seconds for one attempt, connection to last byte.
         max_retries: further attempts after a retryable failure.
+        retry_for: instead of counting, retry for this many seconds after the first
+            attempt (for a judge that may restart: 60 covers a restart of ~30 s).
         backoff_base, backoff_max: the backoff before retry ``k`` is uniform in
             ``[0, min(backoff_max, backoff_base * 2**k)]`` (full jitter).
         max_retry_after: the longest ``Retry-After`` honoured, in seconds.
-        extra_body: extra JSON fields for every request (``{"chat_template_kwargs": ...}``).
+        breaker_failures, breaker_cooldown: after that many failed attempts in a row
+            (timeouts, 5xx, connection errors), answer ``judge_unavailable`` at once for
+            ``breaker_cooldown`` seconds; ``breaker_failures=0`` turns it off.
+        extra_body: extra JSON fields for every request (``{"chat_template_kwargs": ...}``);
+            they win over the fields the backend writes (``max_tokens``, ``temperature``).
+        max_tokens_field: the name of the reply-length field (``"max_completion_tokens"``
+            for OpenAI's reasoning models).
+        send_temperature: ``False`` for servers that reject ``temperature``.
+        stream: read replies as server-sent events, so a request given up on (its
+            timeout, the call's deadline) closes its connection and the server can stop.
     """
 
     kind = "openai"
@@ -73,10 +88,16 @@ class OpenAIBackend(JudgeBackend):
         max_concurrency: int = 16,
         timeout: float = 60.0,
         max_retries: int = 4,
+        retry_for: float | None = None,
         backoff_base: float = 0.5,
         backoff_max: float = 20.0,
         max_retry_after: float = 60.0,
+        breaker_failures: int = 10,
+        breaker_cooldown: float = 30.0,
         extra_body: dict[str, Any] | None = None,
+        max_tokens_field: str = "max_tokens",
+        send_temperature: bool = True,
+        stream: bool = False,
     ) -> None:
         super().__init__(model)
         if not isinstance(base_url, str) or not base_url.startswith(("http://", "https://")):
@@ -92,8 +113,19 @@ class OpenAIBackend(JudgeBackend):
             raise ValueError(f"timeout must be positive, got {timeout!r}")
         if not isinstance(max_retries, int) or max_retries < 0:
             raise ValueError(f"max_retries must be a non-negative integer, got {max_retries!r}")
+        if retry_for is not None and not retry_for >= 0:
+            raise ValueError(f"retry_for must be a number of seconds >= 0, got {retry_for!r}")
         if backoff_base < 0 or backoff_max < 0 or max_retry_after < 0:
             raise ValueError("backoff_base, backoff_max and max_retry_after must be >= 0")
+        if max_tokens_field not in ("max_tokens", "max_completion_tokens"):
+            raise ValueError(
+                f"max_tokens_field must be 'max_tokens' or 'max_completion_tokens', "
+                f"got {max_tokens_field!r}"
+            )
+        try:
+            json.dumps(extra_body or {}, sort_keys=True)
+        except (TypeError, ValueError) as exc:
+            raise ValueError(f"extra_body must be JSON: {exc}") from None
         try:
             import httpx  # noqa: F401  (the `judge` extra; fail here, not on the first request)
         except ModuleNotFoundError:
@@ -105,10 +137,15 @@ class OpenAIBackend(JudgeBackend):
         self.max_concurrency = max_concurrency
         self.timeout = float(timeout)
         self.max_retries = max_retries
+        self.retry_for = None if retry_for is None else float(retry_for)
         self.backoff_base = float(backoff_base)
         self.backoff_max = float(backoff_max)
         self.max_retry_after = float(max_retry_after)
         self.extra_body = dict(extra_body or {})
+        self.max_tokens_field = max_tokens_field
+        self.send_temperature = bool(send_temperature)
+        self.stream = bool(stream)
+        self.breaker = CircuitBreaker(breaker_failures, breaker_cooldown, f"judge at {base_url}")
         # One client and one semaphore per event loop: both are bound to the loop they run in.
         self._per_loop: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -120,6 +157,29 @@ class OpenAIBackend(JudgeBackend):
     def __setstate__(self, state: dict[str, Any]) -> None:
         self.__dict__.update(state)
         self._per_loop = weakref.WeakKeyDictionary()
+
+    def identity(self) -> dict[str, str]:
+        """Backend, model, server and every field sent beside the request's own: the cache
+        key, so another server, checkpoint URL or ``extra_body`` never gets old replies."""
+        wire = {
+            "extra_body": self.extra_body,
+            "max_tokens_field": self.max_tokens_field,
+            "send_temperature": self.send_temperature,
+        }
+        return {
+            **super().identity(),
+            "base_url": self.base_url,
+            "wire": json.dumps(wire, sort_keys=True, ensure_ascii=False),
+        }
+
+    def default_call_timeout(self) -> float:
+        """The longest one request may take through its retries, plus one ``timeout`` of
+        waiting for a connection slot: ``timeout * (max_retries + 2) + backoff_max *
+        max_retries`` (440 s with the defaults), or with ``retry_for``: ``retry_for + 2 *
+        timeout``."""
+        if self.retry_for is not None:
+            return self.retry_for + 2 * self.timeout
+        return self.timeout * (self.max_retries + 2) + self.backoff_max * self.max_retries
 
     def _loop_state(self) -> tuple[list[Any], asyncio.Queue]:
         """This event loop's clients and free connection slots, made on first use."""
@@ -169,84 +229,121 @@ class OpenAIBackend(JudgeBackend):
                 await client.aclose()
 
     def _body(self, request: JudgeRequest) -> dict[str, Any]:
-        body: dict[str, Any] = {
-            **self.extra_body,
-            "model": self.model,
-            "messages": list(request.messages),
-            "temperature": request.temperature,
-            "max_tokens": request.max_tokens,
-        }
+        body: dict[str, Any] = {"model": self.model, "messages": list(request.messages)}
+        if self.send_temperature:
+            body["temperature"] = request.temperature
+        body[self.max_tokens_field] = request.max_tokens
         if request.top_logprobs:
             body["logprobs"] = True
             body["top_logprobs"] = request.top_logprobs
         if request.seed is not None:
             body["seed"] = request.seed
+        if self.stream:
+            body["stream"] = True
+        body.update(self.extra_body)  # the user's fields win
         return body
 
     async def complete(self, request: JudgeRequest) -> Outcome:
-        import httpx
-
         clients, slots = self._loop_state()
         body = self._body(request)
-        failure = JudgeFailure(JUDGE_UNAVAILABLE, "no attempt made", 0)
-        for attempt in range(self.max_retries + 1):
-            retry_after: float | None = None
+        if not self.breaker.allows():
+            self.usage.add(failures=1)
+            return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
+        started = time.monotonic()
+        attempt = 0
+        answered = False  # the last attempt got an error response (its connection may close)
+        while True:
+            attempt += 1
             slot = await slots.get()
             try:
-                self.usage.add(requests=1, retries=int(attempt > 0))
-                try:
-                    client = clients[slot // _POOL_SIZE]
-                    response = await _within(
-                        self.timeout, client.post("/chat/completions", json=body)
-                    )
-                except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
-                    failure = JudgeFailure(
-                        TIMEOUT,
-                        f"no reply within {self.timeout:g} s ({type(exc).__name__})",
-                        attempt + 1,
-                    )
-                except httpx.TransportError as exc:
-                    failure = JudgeFailure(
-                        JUDGE_UNAVAILABLE, f"{type(exc).__name__}: {exc}", attempt + 1
-                    )
-                else:
-                    status = response.status_code
-                    if status == 200:
-                        reply = _read_reply(response.content)
-                        if isinstance(reply, JudgeReply):
-                            self.usage.add(
-                                prompt_tokens=reply.prompt_tokens,
-                                completion_tokens=reply.completion_tokens,
-                            )
-                            return reply
-                        failure = JudgeFailure(BAD_JUDGE_REPLY, reply, attempt + 1)
-                    elif status == 429:
-                        retry_after = _retry_after(response.headers.get("retry-after"))
-                        failure = JudgeFailure(RATE_LIMITED, "HTTP 429", attempt + 1)
-                    elif status >= 500 or status == 408:  # 408: the server gave up waiting
-                        retry_after = _retry_after(response.headers.get("retry-after"))
-                        failure = JudgeFailure(JUDGE_UNAVAILABLE, f"HTTP {status}", attempt + 1)
-                    else:  # 4xx: the request itself is wrong; retrying cannot help
-                        self.usage.add(failures=1)
-                        return JudgeFailure(
-                            JUDGE_REJECTED, f"HTTP {status}: {response.text[:300]}", attempt + 1
-                        )
+                self.usage.add(requests=1, retries=int(attempt > 1))
+                client = clients[slot // _POOL_SIZE]
+                outcome, wait_hint, answered = await self._attempt(client, body, attempt, answered)
             finally:
                 slots.put_nowait(slot)
-            if attempt < self.max_retries:
-                await asyncio.sleep(self._backoff(attempt, retry_after))
+            if isinstance(outcome, JudgeReply):
+                self.breaker.record_success()
+                self.usage.add(
+                    prompt_tokens=outcome.prompt_tokens, completion_tokens=outcome.completion_tokens
+                )
+                return outcome
+            if outcome.reason in (JUDGE_UNAVAILABLE, TIMEOUT):
+                self.breaker.record_failure(outcome.detail)
+            if outcome.reason not in _RETRYABLE:
+                break
+            # A request already retrying keeps to its own budget; the breaker only stops
+            # new requests from queueing up behind a judge that is down.
+            wait = self._backoff(attempt - 1, wait_hint)
+            if not self._may_retry(attempt, time.monotonic() + wait - started):
+                break
+            await asyncio.sleep(wait)
         self.usage.add(failures=1)
-        logger.debug("judge request failed after %d attempts: %s", failure.attempts, failure.detail)
-        return failure
+        return outcome
 
-    def _backoff(self, attempt: int, retry_after: float | None) -> float:
-        if retry_after is not None:
+    def _may_retry(self, attempts: int, elapsed_at_retry: float) -> bool:
+        if self.retry_for is not None:
+            return elapsed_at_retry < self.retry_for
+        return attempts <= self.max_retries
+
+    async def _attempt(
+        self, client: Any, body: dict[str, Any], attempt: int, answered: bool
+    ) -> tuple[Outcome, float | None, bool]:
+        """One attempt: (reply or failure, the server's ``Retry-After`` if it gave one,
+        whether the server answered at all)."""
+        import httpx
+
+        url = f"{self.base_url}/chat/completions"
+        for resend in range(2):
+            try:
+                outcome, wait_hint = await _within(self.timeout, self._post(client, body, attempt))
+                return outcome, wait_hint, True
+            except (asyncio.TimeoutError, httpx.TimeoutException) as exc:
+                detail = f"no reply from {url} within {self.timeout:g} s ({type(exc).__name__})"
+                return JudgeFailure(TIMEOUT, detail, attempt), None, False
+            except httpx.TransportError as exc:
+                stale = isinstance(exc, (httpx.RemoteProtocolError, httpx.ReadError))
+                if stale and answered and resend == 0:
+                    # The server answered the last attempt with an error and closed that
+                    # keep-alive connection: send again at once on a fresh one, uncounted.
+                    logger.debug("judge connection to %s was closed (%s); resending", url, exc)
+                    continue
+                detail = f"{type(exc).__name__} from {url}: {exc}"
+                return JudgeFailure(JUDGE_UNAVAILABLE, detail, attempt), None, False
+        raise AssertionError("unreachable")
+
+    async def _post(
+        self, client: Any, body: dict[str, Any], attempt: int
+    ) -> tuple[Outcome, float | None]:
+        async with client.stream("POST", "/chat/completions", json=body) as response:
+            status = response.status_code
+            if status == 200 and self.stream:
+                reader = StreamReader()
+                async for line in response.aiter_lines():
+                    reader.feed(line)
+                reply = reader.reply()
+            else:
+                content = await response.aread()
+                if status != 200:
+                    text = content.decode("utf-8", "replace")
+                    wait = retry_after(response.headers.get("retry-after"))
+                    return http_failure(status, text, self.base_url, self.model, attempt), wait
+                reply = read_reply(content)
+        if isinstance(reply, str):
+            url = f"{self.base_url}/chat/completions"
+            return JudgeFailure(BAD_JUDGE_REPLY, f"{reply} (from {url})", attempt), None
+        return reply, None
+
+    def _backoff(self, attempt: int, wait_hint: float | None) -> float:
+        if wait_hint is not None:
             # The server said when; a little jitter keeps waiting clients from returning at once.
-            wait = min(retry_after, self.max_retry_after)
+            wait = min(wait_hint, self.max_retry_after)
             return wait + random.uniform(0, 0.1 * wait)
         # Full jitter: sleep ~ U(0, min(cap, base * 2^k)) (Brooker, "Exponential Backoff
         # and Jitter", AWS Architecture Blog, 2015).
         return random.uniform(0, min(self.backoff_max, self.backoff_base * 2**attempt))
+
+
+_RETRYABLE = (JUDGE_UNAVAILABLE, TIMEOUT, RATE_LIMITED, BAD_JUDGE_REPLY)
 
 
 async def _within(seconds: float, awaitable: Any) -> Any:
@@ -255,65 +352,3 @@ async def _within(seconds: float, awaitable: Any) -> Any:
         async with asyncio.timeout(seconds):
             return await awaitable
     return await asyncio.wait_for(awaitable, seconds)
-
-
-def _retry_after(value: str | None) -> float | None:
-    """Seconds to wait from a ``Retry-After`` header (delta-seconds or an HTTP date)."""
-    if not value:
-        return None
-    value = value.strip()
-    try:
-        seconds = float(value)
-    except ValueError:
-        try:
-            when = email.utils.parsedate_to_datetime(value)
-        except (TypeError, ValueError):
-            return None
-        seconds = when.timestamp() - time.time()
-    if not math.isfinite(seconds):
-        return None
-    return max(0.0, seconds)
-
-
-def _read_reply(content: bytes) -> JudgeReply | str:
-    """A :class:`JudgeReply` from a response body, or what is wrong with the body."""
-    try:
-        data = json.loads(content)
-        choice = data["choices"][0]
-        message = choice["message"]
-        text = message.get("content")
-        reasoning = message.get("reasoning_content") or message.get("reasoning")
-        if not isinstance(reasoning, str):
-            reasoning = ""
-        if text is None and reasoning:  # a thinking judge that ran out of tokens
-            return JudgeReply(f"<think>{reasoning}", *_usage_and_logprobs(data, choice))
-        if text is None:
-            return "the reply has no message content"
-        if not isinstance(text, str):
-            return f"message content is {type(text).__name__}, not text"
-        if reasoning and "</think>" not in text:
-            text = f"<think>{reasoning}</think>{text}"  # keep a reasoning parser's split visible
-        return JudgeReply(text, *_usage_and_logprobs(data, choice))
-    except (ValueError, KeyError, IndexError, TypeError, AttributeError) as exc:
-        return f"malformed reply body ({type(exc).__name__}: {str(exc)[:200]})"
-
-
-def _usage_and_logprobs(data: dict, choice: dict) -> tuple[tuple | None, int, int]:
-    """(token log-probabilities or None, prompt tokens, completion tokens) of a reply."""
-    usage = data.get("usage") or {}
-    logprobs = None
-    content_logprobs = (choice.get("logprobs") or {}).get("content")
-    if content_logprobs:
-        logprobs = tuple(
-            TokenLogprob(
-                str(t["token"]),
-                float(t["logprob"]),
-                tuple((str(x["token"]), float(x["logprob"])) for x in t.get("top_logprobs") or ()),
-            )
-            for t in content_logprobs
-        )
-    return (
-        logprobs,
-        int(usage.get("prompt_tokens") or 0),
-        int(usage.get("completion_tokens") or 0),
-    )
