@@ -53,6 +53,7 @@ class Verdict:
 
 _CACHE = LRUCache(16384, maxbytes=16 << 20)
 _MAX_CACHED_CHARS = 512  # longer answer pairs are rare: not worth their memory
+_MAX_IN_PROCESS_CHARS = 400  # sympy builds sums in quadratic time: longer pairs go to a worker
 _ENTRY_BYTES = 400  # the key tuple, the options and the cache's own bookkeeping
 
 
@@ -84,6 +85,8 @@ def _check(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Out
         return cached
     about_answers = True
     try:
+        if len(key[0]) + len(key[1]) > _MAX_IN_PROCESS_CHARS:
+            raise NeedsSymbolic  # building long expressions costs: under a deadline
         outcome = compare_answers(pred, gold, options)
     except NeedsSymbolic:
         outcome, about_answers = _in_worker(pred, gold, options, deadline)

@@ -20,6 +20,7 @@ import random
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
+from rewardkit.verify.guarded import MAX_BITS, evaluation_cost
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
 
@@ -444,6 +445,8 @@ def _differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
     means "cannot tell here", never "equal"."""
     if a.has(sp.Float) or b.has(sp.Float):
         return False
+    if evaluation_cost(a)[0] + evaluation_cost(b)[0] > MAX_BITS:
+        return False  # too costly to compute here: a worker decides under its deadline
     point = {
         s: _POSITIVE[k % len(_POSITIVE)]
         for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))

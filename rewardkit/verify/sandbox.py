@@ -147,6 +147,10 @@ class _Zygote:
             try:
                 socket.send_fds(self.sock, [b"f"], [theirs.fileno()])
                 reply = _receive(self.sock, time.monotonic() + _FORK_REPLY_SECONDS)
+            except BaseException:  # interrupted mid-request: its reply would confuse the next
+                self.proc.kill()
+                ours.close()
+                raise
             finally:
                 theirs.close()
             if reply is None or not reply.isdigit():

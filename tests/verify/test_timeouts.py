@@ -18,9 +18,9 @@ from rewardkit.verify.sandbox import WorkerPool
 TIMEOUT = 1.0
 SLACK = 0.5
 # Equal at every point, so all of them are evaluated; each evaluation of a symbolic binomial
-# with a 100,000-term product takes seconds: a comparison crafted to be slow.
-SLOW_PRED = r"\boxed{(1+x)\binom{x}{100000}}"
-SLOW_GOLD = r"\binom{x}{100000}+x\binom{x}{100000}"
+# with a 20,000-term product takes seconds: a comparison crafted to be slow.
+SLOW_PRED = r"\boxed{(1+x)\binom{x}{20000}}"
+SLOW_GOLD = r"\binom{x}{20000}+x\binom{x}{20000}"
 
 
 @pytest.fixture(scope="module")
@@ -150,7 +150,7 @@ def test_verification_works_in_forked_children_after_the_parent_used_the_pool():
 
 
 def test_several_slow_boxed_answers_share_one_deadline():
-    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{100000 - k}}}}}" for k in range(4)]
+    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{20000 - k}}}}}" for k in range(4)]
     verdict, seconds = _timed(verify, " ".join(slow), SLOW_GOLD, timeout=TIMEOUT)
     assert not verdict.correct and verdict.reason == "timeout"
     assert seconds <= TIMEOUT + SLACK
