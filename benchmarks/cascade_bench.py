@@ -238,6 +238,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--ask-fake", action="store_true", help="report the fake verifier's verdicts too"
     )
+    parser.add_argument(
+        "--sets", nargs="+", default=[*TEAM_SETS, "math500", "gsm8k"], help="sets to route"
+    )
     parser.add_argument("--skip-timing", action="store_true")
     parser.add_argument("--json", type=Path, help="write the results as JSON")
     args = parser.parse_args(argv)
@@ -245,11 +248,16 @@ def main(argv: list[str] | None = None) -> int:
     from rewardkit.judge.testing_server import FakeJudgeServer
     from rewardkit.verify import ModelVerifier, model_verifier_from
 
-    sets = [(name, team_pairs(name), True) for name in TEAM_SETS]
+    unknown = set(args.sets) - {*TEAM_SETS, "math500", "gsm8k"}
+    if unknown:
+        parser.error(f"unknown sets {sorted(unknown)}")
+    sets = [(name, team_pairs(name), True) for name in TEAM_SETS if name in args.sets]
     if args.data_dir.is_dir():
-        sets.append(("math500", math500_pairs(args.data_dir), True))
-        sets.append(("gsm8k", gsm8k_pairs(args.data_dir), False))
-    else:
+        if "math500" in args.sets:
+            sets.append(("math500", math500_pairs(args.data_dir), True))
+        if "gsm8k" in args.sets:
+            sets.append(("gsm8k", gsm8k_pairs(args.data_dir), False))
+    elif {"math500", "gsm8k"} & set(args.sets):
         print(f"shared data not found at {args.data_dir}: MATH-500 and GSM8K left out")
     rows = [routing(name, pairs, boxed_only) for name, pairs, boxed_only in sets]
     print_routing(rows)

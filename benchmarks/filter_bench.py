@@ -8,6 +8,9 @@ method's own peak memory.
 Methods:
 - ``rewardkit run_filter``: read JSONL -> BoxedAccuracy -> resumable shards -> pass-rate
   band + top-2 distinct answers -> SFT JSONL + stats + histogram (the whole pipeline).
+- ``rerun of a finished run``: the same command again in the same output directory: the
+  input is read and checked against the digests the shards recorded, the shards are
+  read back and verified against their checksums, nothing is scored (the cost of resuming).
 - ``naive loop``: load every row into a list, call the reward once per row, group in a
   dict, filter, write JSONL (no shards, no resume).
 - ``datasets.map``: ``load_dataset("json")`` + batched ``map`` with the reward, then
@@ -137,8 +140,11 @@ def run_datasets_map(path: Path, out: Path) -> dict:
 
 
 def child(method: str, path: Path, out: Path, workers: int) -> None:
+    if method == "rerun":  # finish a run first, then time its rerun
+        run_rewardkit(path, out, workers)
+        before = [resource.getrusage(w) for w in (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)]
     start = time.perf_counter()
-    if method == "rewardkit":
+    if method in ("rewardkit", "rerun"):
         result = run_rewardkit(path, out, workers)
     elif method == "loop":
         result = run_naive_loop(path, out)
@@ -151,6 +157,8 @@ def child(method: str, path: Path, out: Path, workers: int) -> None:
     # Scoring workers are separate processes: their peak and CPU time count too.
     peak_kib = max(own.ru_maxrss, workers_usage.ru_maxrss)
     cpu = sum(u.ru_utime + u.ru_stime for u in (own, workers_usage))
+    if method == "rerun":
+        cpu -= sum(u.ru_utime + u.ru_stime for u in before)
     print(json.dumps({"seconds": seconds, "cpu": cpu, "peak_mib": peak_kib / 1024, **result}))
 
 
@@ -197,6 +205,7 @@ def main() -> None:
         tmp = Path(tmp_name)
         methods = [("rewardkit run_filter", "rewardkit", 1),
                    ("rewardkit run_filter, 2 workers", "rewardkit", 2),
+                   ("rerun of a finished run", "rerun", 1),
                    ("naive loop (all in memory)", "loop", 1)]  # fmt: skip
         if not args.skip_datasets:
             methods.append(("datasets.map + group", "datasets", 1))

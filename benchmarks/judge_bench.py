@@ -6,7 +6,14 @@ at concurrency 64; the rerun from cache at least 100x faster than the cold run. 
 sequential loop (one blocking request at a time, as hand-written judge glue often is) is
 timed on a slice for comparison.
 
+Two fault rows (issue 16), against an in-process fake judge that injects the fault:
+- frozen: a judge that never answers; every call must return within call_timeout + 1 s
+  (the worst is printed), compared with the same settings without a deadline;
+- restart: the judge goes down mid-batch for --restart-down seconds and comes back on the
+  same port; with retry_for=60 no completion may be lost, compared with max_retries=4.
+
     PYTHONPATH=. python benchmarks/judge_bench.py [--n 1024] [--concurrency 64] [--latency 0.2]
+        [--faults-only] [--restart-down 30]
 """
 
 from __future__ import annotations
@@ -15,16 +22,21 @@ import argparse
 import asyncio
 import gc
 import json
+import logging
 import math
 import os
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
-from rewardkit.judge import RubricJudgeReward
+from tqdm import tqdm
+
+from rewardkit.judge import RubricJudgeReward, SyncRubricJudgeReward
+from rewardkit.judge.testing_server import FakeJudgeServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_DATA = ROOT.parent / "shared" / "data" / "gsm8k_example_model_solutions.jsonl"
@@ -117,6 +129,72 @@ def sequential_baseline(url: str, prompts, completions) -> float:
     return (time.perf_counter() - start) / len(completions)
 
 
+def fault_reward(url: str, **options) -> SyncRubricJudgeReward:
+    return SyncRubricJudgeReward(
+        RUBRIC, mode="implicit", model="fake-judge", base_url=url, cache=False, **options
+    )
+
+
+def frozen_row(calls: int, call_timeout: float) -> None:
+    """Every call against a judge that never answers returns within call_timeout + 1 s."""
+    prompts, completions = ["q"] * 12, [f"answer {i}" for i in range(12)]
+    settings = {"timeout": 3, "max_concurrency": 2, "max_retries": 4}  # the issue's case
+    with FakeJudgeServer(faults=lambda i, body: "freeze") as server:
+        reward = fault_reward(server.base_url, call_timeout=call_timeout, **settings)
+        walls, reasons = [], set()
+        for _ in tqdm(range(calls), desc="frozen judge", leave=False):
+            start = time.perf_counter()
+            results = reward.score(prompts=prompts, completions=completions)
+            walls.append(time.perf_counter() - start)
+            reasons |= {r.reason for r in results}
+        sent = server.count
+        # The peer: the same settings without a deadline or breaker, timed on one wave of
+        # max_concurrency requests (each waits timeout x (max_retries + 1) plus backoff)
+        # and scaled to the 12 requests of a call.
+        peer = fault_reward(server.base_url, call_timeout=math.inf, breaker_failures=0, **settings)
+        start = time.perf_counter()
+        peer.score(prompts=prompts[:2], completions=completions[:2])
+        peer_wall = (time.perf_counter() - start) * len(prompts) / 2
+    worst = max(walls)
+    print(
+        f"frozen judge, 12 completions a call, timeout=3 max_concurrency=2 max_retries=4, "
+        f"call_timeout={call_timeout:g}: {calls} calls, wall s per call "
+        f"{' '.join(f'{w:.2f}' for w in walls)}; reasons {sorted(reasons)}; "
+        f"{sent} requests sent in all (the breaker stops sending)"
+    )
+    verdict = "PASS" if worst <= call_timeout + 1 else "FAIL"
+    print(
+        f"  worst call {worst:.2f} s (target <= call_timeout + 1 = {call_timeout + 1:g} s): "
+        f"{verdict}; without a deadline (before issue 16): {peer_wall:.0f} s a call"
+    )
+
+
+def restart_row(n: int, down: float, latency: float) -> None:
+    """A judge restarted mid-batch: retry_for=60 loses nothing; max_retries=4 does."""
+    prompts, completions = ["q"] * n, [f"answer {i} " + "word " * (i % 9) for i in range(n)]
+    rows = []
+    for label, options in [("retry_for=60", {"retry_for": 60}), ("max_retries=4", {})]:
+        with FakeJudgeServer(latency=latency) as server:
+            reward = fault_reward(
+                server.base_url, timeout=10, max_concurrency=16, call_timeout=120, **options
+            )
+            threading.Timer(latency / 2, server.restart, (down,)).start()
+            start = time.perf_counter()
+            results = reward.score(prompts=prompts, completions=completions)
+            wall = time.perf_counter() - start
+            lost = sum(r.value is None for r in results)
+            rows.append((label, wall, lost, reward.backend.usage.retries, server.restarts))
+    print(
+        f"judge restarted mid-batch ({n} completions, concurrency 16, {latency * 1000:.0f} ms "
+        f"a request, down {down:g} s):"
+    )
+    print(f"  {'setting':<14} {'wall s':>7} {'lost':>5} {'retries':>8} {'restarts':>9}")
+    for label, wall, lost, retries, restarts in rows:
+        print(f"  {label:<14} {wall:>7.1f} {lost:>5} {retries:>8} {restarts:>9}")
+    verdict = "PASS" if rows[0][2] == 0 else "FAIL"
+    print(f"  retry_for=60 lost {rows[0][2]} of {n} (target 0): {verdict}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--n", type=int, default=1024)
@@ -129,8 +207,23 @@ def main() -> None:
     parser.add_argument(
         "--sequential-n", type=int, default=16, help="completions for the naive loop"
     )
+    parser.add_argument("--faults-only", action="store_true", help="only the two fault rows")
+    parser.add_argument("--frozen-calls", type=int, default=6)
+    parser.add_argument("--call-timeout", type=float, default=5.0)
+    parser.add_argument("--restart-n", type=int, default=64)
+    parser.add_argument("--restart-down", type=float, default=30.0, help="seconds down")
     args = parser.parse_args()
 
+    if not args.faults_only:
+        throughput(args)
+    # The judge's once-per-run warnings would land between the rows' lines.
+    logging.getLogger("rewardkit").setLevel(logging.ERROR)
+    frozen_row(args.frozen_calls, args.call_timeout)
+    restart_row(args.restart_n, args.restart_down, args.latency)
+
+
+def throughput(args: argparse.Namespace) -> None:
+    """Cold and cached runs of n completions against the fake judge in its own process."""
     prompts, completions, source = load_completions(args.data, args.n)
     ideal = math.ceil(args.n / args.concurrency) * args.latency
     server, url = start_server(args.latency)

@@ -6,7 +6,8 @@ it costs at most 2x the local throughput here, with a driver whose memory stays 
 the rows grow (20k vs 200k), so that a cluster's extra machines are a real gain.
 
 Each configuration runs in a fresh process (its peak RSS is its own), on GSM8K model
-solutions (../shared/data, or the file $GSM8K_SOLUTIONS names) repeated with distinct prompts up to the row count:
+solutions (../shared/data, or the file $GSM8K_SOLUTIONS names) repeated with distinct
+prompts up to the row count; the server part reuses serve_bench.py's client:
 
     python benchmarks/ray_bench.py                 # 20k and 200k rows, serve 5k requests
     python benchmarks/ray_bench.py --rows 20000 --requests 2000   # quicker
@@ -15,7 +16,6 @@ solutions (../shared/data, or the file $GSM8K_SOLUTIONS names) repeated with dis
 from __future__ import annotations
 
 import argparse
-import asyncio
 import hashlib
 import json
 import os
@@ -83,82 +83,37 @@ def one_filter_run(executor: str, n_rows: int) -> dict:
 
 
 def serve_run(mode: str, n_requests: int, concurrency: int) -> dict:
-    """OpenRLHF-style single-sample requests against the plain server or Ray Serve."""
-    import socket
+    """OpenRLHF-style single-sample requests against the plain server (its own process, 2
+    scoring workers) or Ray Serve (2 replicas of 1 worker), with serve_bench's client."""
+    import serve_bench
 
-    import httpx
+    from rewardkit.serve import single_route
 
-    from rewardkit.serve import load_config
-
-    config = load_config({"routes": {"acc": REWARD}, "processes": 1, "max_wait_ms": 2})
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
+    samples = serve_bench.load_samples(SOLUTIONS)
+    requests = [samples[i % len(samples)] for i in range(n_requests)]
+    port = serve_bench.free_port()
     server = None
     if mode == "ray":
         from rewardkit.ray.data import ensure_ray
         from rewardkit.ray.serve import run_on_ray
 
         ensure_ray(num_cpus=2, include_dashboard=False)
-        run_on_ray(config, port=port, num_replicas=2, num_cpus=0.5)
+        config = single_route(f"{REWARD},timeout=5", processes=1)
+        url = run_on_ray(config, port=port, num_replicas=2, num_cpus=0.5)[config.default]
     else:
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
-        server = subprocess.Popen(
-            [sys.executable, "-m", "rewardkit.cli", "serve", "--reward", REWARD,
-             "--port", str(port), "--processes", "2"],  # fmt: skip
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-    url = f"http://127.0.0.1:{port}/get_reward"
-    base = [json.loads(line) for line in SOLUTIONS.open(encoding="utf-8")]
-    bodies = []
-    for i in range(n_requests):
-        record = base[i % len(base)]
-        solution = record[MODELS[i % len(MODELS)]]["solution"]
-        prompt = record["question"]
-        bodies.append({"query": [prompt + solution], "prompts": [prompt],
-                       "labels": [str(record["ground_truth"])]})  # fmt: skip
-
-    async def load() -> tuple[list[float], float, int]:
-        latencies: list[float] = []
-        errors = 0
-        limits = httpx.Limits(max_connections=concurrency)
-        async with httpx.AsyncClient(timeout=60, limits=limits) as client:
-            for _ in range(600):  # wait until the server answers
-                try:
-                    if (await client.post(url, json=bodies[0])).status_code == 200:
-                        break
-                except httpx.HTTPError:
-                    pass
-                await asyncio.sleep(0.1)
-            queue = iter(bodies)
-
-            async def worker() -> None:
-                nonlocal errors
-                for body in queue:
-                    start = time.perf_counter()
-                    reply = await client.post(url, json=body)
-                    latencies.append(time.perf_counter() - start)
-                    errors += reply.status_code != 200
-
-            started = time.perf_counter()
-            await asyncio.gather(*(worker() for _ in range(concurrency)))
-            return latencies, time.perf_counter() - started, errors
-
+        server = serve_bench.start_server(port, processes=2, verify_timeout=5)
+        url = f"http://127.0.0.1:{port}"
     try:
-        latencies, seconds, errors = asyncio.run(load())
+        seconds, latencies, _, _ = serve_bench.load_test(url, requests, concurrency, 1, mode)
     finally:
         if server is not None:
             server.terminate()
             server.wait(30)
-    latencies.sort()
     return {
         "requests": n_requests,
         "req_per_s": n_requests / seconds,
-        "p50_ms": 1000 * latencies[len(latencies) // 2],
-        "p99_ms": 1000 * latencies[int(len(latencies) * 0.99)],
-        "errors": errors,
+        "p50_ms": 1000 * serve_bench.pct(latencies, 50),
+        "p99_ms": 1000 * serve_bench.pct(latencies, 99),
     }
 
 
@@ -196,18 +151,20 @@ def main() -> None:
             r = results[mode, n_rows] = _child(["filter", mode, str(n_rows)])
             print(f"| {mode} | {n_rows:,} | {r['seconds']:.1f} | {r['rows_per_s']:,.0f} | "
                   f"{r['init_s']:.1f} | {r['peak_rss_mb']:.0f} | {r['kept']:,} |")  # fmt: skip
-        same = results["local", n_rows]["dataset_sha256"] == results["ray", n_rows]["dataset_sha256"]
+        same = (
+            results["local", n_rows]["dataset_sha256"] == results["ray", n_rows]["dataset_sha256"]
+        )
         ratio = results["local", n_rows]["rows_per_s"] / results["ray", n_rows]["rows_per_s"]
         print(f"| {n_rows:,} rows: Ray costs {ratio:.2f}x local (target <= 2x); "
               f"same dataset: {same} | | | | | | |")  # fmt: skip
     print()
-    print("| server | requests | req/s | p50 ms | p99 ms | errors |")
-    print("|---|---|---|---|---|---|")
+    print("| server | requests | req/s | p50 ms | p99 ms |")
+    print("|---|---|---|---|---|")
     for mode in ("plain", "ray"):
         r = _child(["serve", mode, str(args.requests)])
         label = "plain (2 processes)" if mode == "plain" else "Ray Serve (2 replicas)"
         print(f"| {label} | {r['requests']:,} | {r['req_per_s']:,.0f} | {r['p50_ms']:.1f} | "
-              f"{r['p99_ms']:.1f} | {r['errors']} |")  # fmt: skip
+              f"{r['p99_ms']:.1f} |")  # fmt: skip
 
 
 if __name__ == "__main__":

@@ -19,6 +19,13 @@ Sets (each pair is judged by both tools and scored against its label):
   itself; Math-Verify gets the text of the solution's last ``A: ...`` line (no such line: no
   answer, judged wrong), the fairest extraction for it since ``parse`` on the whole solution
   picks up intermediate numbers.
+- ``lenient``: whole completions with no box in three styles, Minerva (``Final Answer: The
+  final answer is $X$. I hope it is correct.``), chat markdown (``**Final Answer:** X``) and
+  plain prose ending in a math span, with wrong answers and the question's own numbers
+  restated at the end as negatives (``data/extraction/lenient_styles.jsonl``). rewardkit
+  gets ``verify(completion, gold, extract="lenient", question=prompt)``, Math-Verify
+  ``verify(parse(gold as \boxed{}), parse(completion))`` (its default extraction reads the
+  whole text: LaTeX spans and bare expressions).
 
 Per pair, time is the wall time of the whole judgement (parsing both strings and comparing),
 after untimed warm-up calls on pairs from no set (imports, worker processes). Math-Verify runs
@@ -58,7 +65,12 @@ DEFAULT_VARIANTS = REPO_ROOT / "data" / "equivalence" / "math500_variants.jsonl"
 DEFAULT_HACKING = REPO_ROOT / "data" / "equivalence" / "reward_hacking.jsonl"
 DEFAULT_HOLDOUT2 = REPO_ROOT / "data" / "equivalence" / "holdout2.jsonl"
 DEFAULT_HOLDOUT3 = REPO_ROOT / "data" / "equivalence" / "holdout3.jsonl"
-SETS = ("team", "holdout", "variants", "hacking", "holdout2", "holdout3", "math500", "gsm8k")
+DEFAULT_FORMS = REPO_ROOT / "data" / "equivalence" / "answer_forms.jsonl"
+DEFAULT_LENIENT = REPO_ROOT / "data" / "extraction" / "lenient_styles.jsonl"
+SETS = (
+    "team", "holdout", "variants", "hacking", "holdout2", "holdout3", "forms", "math500", "gsm8k",
+    "lenient",
+)  # fmt: skip
 GSM8K_MODELS = ("6b_finetuning", "6b_verification", "175b_finetuning", "175b_verification")
 A_LINE = re.compile(r"^A:\s*(.*?)\s*$", re.MULTILINE)
 MATH_DELIMITERS = re.compile(r"(?<!\\)\$|\\\(|\\\[|\\boxed|\\fbox")
@@ -193,12 +205,13 @@ def team_cases(tools: Tools, path: Path) -> list[Case]:
             continue
         row = json.loads(line)
         pred, gold = row["pred"], row["gold"]
+        labelled_with = row.get("options", {})  # the options the label assumes
         cases.append(
             Case(
                 row["equivalent"],
                 (pred, gold),
                 f"[{row['category']}] {pred[:60]!r} vs {gold[:60]!r}",
-                lambda p=pred, g=gold, **o: tools.rk_equivalent(p, g, **o),
+                lambda p=pred, g=gold, r=labelled_with, **o: tools.rk_equivalent(p, g, **r, **o),
                 lambda p=pred, g=gold: tools.mv_equivalent(p, g),
             )
         )
@@ -254,6 +267,29 @@ def gsm8k_cases(tools: Tools, data_dir: Path) -> list[Case]:
                     ),
                 )
             )
+    return cases
+
+
+def lenient_cases(tools: Tools, path: Path) -> list[Case]:
+    cases = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        if not line.strip():
+            continue
+        row = json.loads(line)
+        completion, gold, prompt = row["completion"], row["gold"], row["prompt"]
+        cases.append(
+            Case(
+                row["correct"],
+                (completion, gold, prompt),
+                f"[{row['style']}] {completion[-60:]!r} vs {gold!r}",
+                lambda c=completion, g=gold, q=prompt, **o: (
+                    tools.rk_verify(c, g, extract="lenient", question=q, **o).correct
+                ),
+                lambda c=completion, g=gold: bool(
+                    tools.mv_verify(tools.mv_parse(f"\\boxed{{{g}}}"), tools.mv_parse(c))
+                ),
+            )
+        )
     return cases
 
 
@@ -400,6 +436,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--hacking", type=Path, default=DEFAULT_HACKING, help="reward hacks")
     parser.add_argument("--holdout2", type=Path, default=DEFAULT_HOLDOUT2, help="2nd held-out")
     parser.add_argument("--holdout3", type=Path, default=DEFAULT_HOLDOUT3, help="3rd held-out")
+    parser.add_argument("--forms", type=Path, default=DEFAULT_FORMS, help="answer forms (v2)")
+    parser.add_argument("--lenient", type=Path, default=DEFAULT_LENIENT, help="whole completions")
     parser.add_argument("--json", type=Path, default=None, help="write all results here")
     parser.add_argument("--show-mistakes", type=int, default=20, metavar="N",
                         help="list up to N mistakes per tool and set (0: none)")  # fmt: skip
@@ -431,8 +469,10 @@ def main(argv: list[str] | None = None) -> int:
         "hacking": lambda: team_cases(tools, args.hacking),
         "holdout2": lambda: team_cases(tools, args.holdout2),
         "holdout3": lambda: team_cases(tools, args.holdout3),
+        "forms": lambda: team_cases(tools, args.forms),
         "math500": lambda: math500_cases(tools, args.data_dir),
         "gsm8k": lambda: gsm8k_cases(tools, args.data_dir),
+        "lenient": lambda: lenient_cases(tools, args.lenient),
     }
     results: dict = {}
     for name in names:

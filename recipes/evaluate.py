@@ -41,7 +41,18 @@ class EvalArguments:
     temperature: float = 1.0
     max_new_tokens: int = 512
     batch_size: int = 64
-    boxed_only: bool = field(default=True, metadata={"help": "only a \\boxed{} answer counts"})
+    extract: str = field(
+        default="boxed",
+        metadata={
+            "help": "how answers are read: boxed (only a \\boxed{} answer counts), conventions "
+            "(also 'The answer is', '####', 'Answer:', bold) or lenient (also the last math "
+            "span or number of the final statement; several boxes: the last one wins)",
+            "choices": ["boxed", "conventions", "lenient"],
+        },
+    )
+    boxed_only: bool | None = field(
+        default=None, metadata={"help": "old spelling: true is --extract boxed"}
+    )
     model_verifier: str | None = field(
         default=None,
         metadata={
@@ -87,23 +98,29 @@ def score_problem(
     samples: Sequence[str],
     gold: str,
     ks: Sequence[int],
-    boxed_only: bool,
+    extract: str | bool = "boxed",
     *,
     question: str | None = None,
     model_verifier: ModelVerifier | None = None,
 ) -> dict[str, Any]:
-    """The metrics of one problem from its greedy completion and sampled completions
-    (with a ``model_verifier``, the answers the rules reject are asked about)."""
+    """The metrics of one problem from its greedy completion and sampled completions.
+
+    ``extract`` is verify's (``True`` / ``False``: the old ``boxed_only``); the
+    ``question`` keeps the lenient reading off the problem's own numbers and is shown to
+    a ``model_verifier``, which is asked about the answers the rules reject.
+    """
+    if isinstance(extract, bool):
+        extract = "boxed" if extract else "conventions"
     result: dict[str, Any] = {}
     mv = {"question": question, "model_verifier": model_verifier}
     if greedy is not None:
-        verdict = verify(greedy, gold, boxed_only=boxed_only, **mv)
+        verdict = verify(greedy, gold, extract=extract, **mv)
         result["accuracy"] = float(verdict.correct)
         result["greedy_answer"] = verdict.answer
     if samples:
         verdicts = verify_batch(
             [(s, gold) for s in samples],
-            boxed_only=boxed_only,
+            extract=extract,
             questions=[question] * len(samples),
             model_verifier=model_verifier,
         )
@@ -238,7 +255,7 @@ def evaluate_model(
     temperature: float = 1.0,
     max_new_tokens: int = 512,
     batch_size: int = 64,
-    boxed_only: bool = True,
+    extract: str | bool = "boxed",
     seed: int = 0,
     model_verifier: ModelVerifier | None = None,
 ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
@@ -276,7 +293,7 @@ def evaluate_model(
             s,
             row["answer"],
             ks,
-            boxed_only,
+            extract,
             question=row["problem"],
             model_verifier=model_verifier,
         )
@@ -328,7 +345,7 @@ def main(eval_args: EvalArguments, data_args: DataArguments) -> dict[str, Any]:
         temperature=eval_args.temperature,
         max_new_tokens=eval_args.max_new_tokens,
         batch_size=eval_args.batch_size,
-        boxed_only=eval_args.boxed_only,
+        extract=eval_args.extract if eval_args.boxed_only is None else eval_args.boxed_only,
         seed=eval_args.seed,
         model_verifier=model_verifier_from(eval_args.model_verifier),
     )

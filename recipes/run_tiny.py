@@ -73,18 +73,20 @@ def main(run: TinyRunArguments) -> dict:
 
     held_out = load_math_rows(sft_data, held_out=True)
 
+    records: dict[str, list[dict]] = {}
+
     def evaluate(path: str, name: str) -> dict:
         tick = time.time()
         model = AutoModelForCausalLM.from_pretrained(path)
         tokenizer = AutoTokenizer.from_pretrained(path)
-        summary, records = evaluate_model(
+        summary, records[name] = evaluate_model(
             model,
             tokenizer,
             held_out,
             system_prompt=sft_data.system_prompt,
             max_new_tokens=run.eval_max_new_tokens,
         )
-        write_results(out / f"eval_{name}", summary, records)
+        write_results(out / f"eval_{name}", summary, records[name])
         timings[f"eval_{name}_seconds"] = time.time() - tick
         return summary
 
@@ -111,7 +113,7 @@ def main(run: TinyRunArguments) -> dict:
     after = evaluate(grpo_config.output_dir, "grpo")
 
     images = plot_training(trainer.state.log_history, out)
-    images.append(plot_accuracy(before, after, out))
+    images.append(plot_accuracy(before, after, out, records=(records["sft"], records["grpo"])))
     (out / "log_history.json").write_text(json.dumps(trainer.state.log_history, indent=1))
     report = {
         "sft_accuracy": before["overall"]["accuracy"],

@@ -47,6 +47,16 @@ def serve_command() -> list[str]:
     return [tool, "serve"]
 
 
+def _die_with_parent() -> None:
+    """In the server's process before exec: SIGTERM when the test process dies, however it
+    dies (a killed pytest runs no fixture teardown), on Linux."""
+    if sys.platform.startswith("linux"):
+        import ctypes
+
+        PR_SET_PDEATHSIG = 1
+        ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -97,6 +107,7 @@ class RealServer:
                 stdin=subprocess.DEVNULL,
                 env=env,
                 start_new_session=True,  # a Ctrl-C of the test run does not reach it twice
+                preexec_fn=_die_with_parent,
             )
             if self._wait_healthy():
                 self.startup_s = time.monotonic() - begin

@@ -4,7 +4,7 @@ Example (GSM8K solutions of four models, one record per question)::
 
     rewardkit filter --input solutions.jsonl --prompt-field question \\
         --completion-field 6b_finetuning --completion-field 175b_verification \\
-        --reward boxed_accuracy@boxed_only=false \\
+        --reward boxed_accuracy@extract=lenient \\
         --filter pass_rate --filter top_k_distinct:k=2,by=equations \\
         --format sft --out runs/sft
 
@@ -77,7 +77,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "--reward",
         action="append",
         required=True,
-        help="registered name or module:attr, options after @: boxed_accuracy@boxed_only=false",
+        help="registered name or module:attr, options after @: boxed_accuracy@extract=lenient",
     )
     scoring.add_argument("--weights", type=float, nargs="+", help="one weight per --reward")
     scoring.add_argument("--correct", help="the reward that decides correctness (default: first)")
@@ -134,6 +134,7 @@ _GENERATE_FLAGS = {
     "top_p": "--top-p",
     "seed": "--seed",
     "prompt_field": "--prompt-field",
+    "shard_rows": "--n (rows of a chunk of prompts)",
 }
 _FLAGS = {
     "scorer.rewards": "--reward",
@@ -265,8 +266,8 @@ def _nothing_kept(stats: FilterStats) -> str:
         return "the input has no completions"
     if stats.kept_rows:
         return (
-            f"{stats.kept_rows} completions were kept but they make no {stats.records} records "
-            "(dpo: no prompt has two completions with different rewards)"
+            f"{stats.kept_rows} completions were kept but made no records "
+            "(dpo: no prompt has two kept completions with different rewards)"
         )
     parts = []
     if stats.dropped:

@@ -4,6 +4,10 @@
 e.g. ``tinyv@http://localhost:8001/v1`` beside ``vllm serve zhangchenxu/TinyV-1.5B
 --port 8001``. It goes to every named reward that accepts ``model_verifier`` (``math``,
 ``boxed_accuracy``); the others are built as they are, with a note on standard error.
+
+>>> args = argparse.Namespace(model_verifier="xverify:xv@http://127.0.0.1:1/v1,cache=false")
+>>> [type(r).__name__ for r in build_rewards(["boxed_accuracy", "math"], args)]
+['AsyncBoxedAccuracy', 'AsyncGate']
 """
 
 from __future__ import annotations

@@ -182,7 +182,10 @@ class BestOfN(Filter):
 
 # An arithmetic equality such as "16 - 3 = 13" or "3 x 2.5 = 7.5" in running text.
 _NUMBER = r"\$?\d[\d,]*(?:\.\d+)?%?"
-_EQUATION_RE = re.compile(rf"\(?{_NUMBER}\)?(?:\s*[-+*/×÷x]\s*\(?{_NUMBER}\)?)+\s*=\s*{_NUMBER}")
+# Linear: it starts only where a number starts, and takes at most 16 operations.
+_EQUATION_RE = re.compile(
+    rf"(?<![\d,.$])\(?{_NUMBER}\)?(?:\s*[-+*/×÷x]\s*\(?{_NUMBER}\)?){{1,16}}\s*=\s*{_NUMBER}"
+)
 _CALCULATOR_RE = re.compile(r"<<([^<>]{1,200})>>")
 _SPACES = re.compile(r"[\s$,]")
 

@@ -7,6 +7,7 @@
 
 from rewardkit.judge.backends import (
     JudgeBackend,
+    JudgeConfigError,
     JudgeFailure,
     JudgeReply,
     JudgeRequest,
@@ -26,6 +27,7 @@ __all__ = [
     "JudgeBackend",
     "JudgeCache",
     "JudgeClient",
+    "JudgeConfigError",
     "JudgeFailure",
     "JudgeReply",
     "JudgeRequest",

@@ -78,7 +78,9 @@ class JudgeClient:
         reask: re-asks of a reply without a verdict.
         call_timeout: seconds for a whole :meth:`ask` (connection slots, retries and
             re-asks included); ``None``: the backend's default
-            (:meth:`JudgeBackend.default_call_timeout`); ``math.inf``: no deadline.
+            (:meth:`JudgeBackend.default_call_timeout`); ``math.inf``: no deadline. A local
+            transformers generation already running cannot be stopped: it finishes in
+            the background.
         truncated_max_tokens: ``max_tokens`` of the re-ask of a reply cut off by
             ``max_tokens``; ``None`` or not larger: such replies are not re-asked.
         cache_namespace: a label in every cache key (a checkpoint served under an old name).
@@ -139,8 +141,12 @@ class JudgeClient:
             else:
                 await _within(seconds, self._rounds(requests, parse, answers))
         except (asyncio.TimeoutError, TimeoutError):
-            late = JudgeFailure(TIMEOUT, f"call_timeout of {seconds:g} s reached", 0)
-            self.backend.usage.add(failures=answers.count(None))
+            unfinished = answers.count(None)
+            late = JudgeFailure(
+                TIMEOUT, f"call_timeout of {seconds:g} s reached ({unfinished} unanswered)", 0
+            )
+            self.backend.usage.add(failures=unfinished)
+            self.backend.log_failure(late)
             answers = [a or Answer(None, None, late, TIMEOUT) for a in answers]
         self._check_configuration(answers)
         return [a for a in answers if a is not None]

@@ -38,7 +38,7 @@ AMBIGUOUS = "ambiguous_verdict"
 
 _NUMBER = r"([-+]?\d+(?:\.\d+)?)"
 _RATING_PATTERNS = (
-    ("result_tag", re.compile(r"\[RESULT\]\s*:?\s*" + _NUMBER, re.IGNORECASE)),
+    ("result_tag", re.compile(r"\[RESULT\]\s*(?::\s*)?" + _NUMBER, re.IGNORECASE)),
     ("double_brackets", re.compile(r"\[\[\s*" + _NUMBER + r"\s*(?:/\s*\d+\s*)?\]\]")),
     (
         "rating_line",
@@ -54,7 +54,8 @@ _YES_WORDS = {"yes", "true", "met", "satisfied", "pass", "correct"}
 _NO_WORDS = {"no", "false", "not met", "unmet", "not satisfied", "fail", "incorrect"}
 _YES_NO = r"(yes|no|true|false)\b"
 _YES_NO_PATTERNS = (
-    ("result_tag", re.compile(r"\[RESULT\][\s*_]*:?[\s*_]*" + _YES_NO, re.IGNORECASE)),
+    # one run of blanks, then at most one colon and another run: never two ways to split
+    ("result_tag", re.compile(r"\[RESULT\][\s*_]*(?::[\s*_]*)?" + _YES_NO, re.IGNORECASE)),
     ("double_brackets", re.compile(r"\[\[\s*" + _YES_NO + r"\s*\]\]", re.IGNORECASE)),
     (
         "verdict_line",

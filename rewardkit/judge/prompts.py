@@ -25,10 +25,8 @@ import hashlib
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any
 
 from rewardkit.judge.rubric import Criterion, Rubric
-from rewardkit.text import completion_text
 
 SYSTEM_PROMPT = (
     "You are a strict, impartial grader. Texts to grade appear between an opening tag such "
@@ -284,17 +282,3 @@ def _reference_block(reference: str | None) -> str:
     if not reference:
         return ""
     return f"\nReference answer (trusted):\n{fence(reference, 'reference')}\n"
-
-
-def prompt_text(prompt: Any) -> str:
-    """The question in a prompt: a plain string, or the last user message of a chat.
-
-    >>> prompt_text([{"role": "system", "content": "Be brief."},
-    ...              {"role": "user", "content": "2+2?"}])
-    '2+2?'
-    """
-    if isinstance(prompt, (list, tuple)):
-        users = [m for m in prompt if isinstance(m, dict) and m.get("role") == "user"]
-        if users:
-            return completion_text(users[-1])
-    return completion_text(prompt)

@@ -39,7 +39,6 @@ model name, a wrong URL, an unknown field): a misconfigured judge stops the run 
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
@@ -60,8 +59,9 @@ from rewardkit.judge.backends.base import (
 from rewardkit.judge.cache import JudgeCache
 from rewardkit.judge.engine import Answer, JudgeClient, resolve_cache, run_sync
 from rewardkit.judge.parse import parse_ranking
-from rewardkit.judge.prompts import PromptTemplates, prompt_text
-from rewardkit.judge.rubric import Rubric, RubricError, load_rubric, load_rubric_text
+from rewardkit.judge.prompts import PromptTemplates
+from rewardkit.judge.rubric import Rubric, load_rubric
+from rewardkit.judge.samples import judged_texts, prompt_groups, sample_rubric
 from rewardkit.judge.verdicts import SAMPLED, read_rating, read_yes_no
 from rewardkit.rewards.base import INTERNAL_ERROR, OK, Reward, RewardResult, Sample, make_samples
 from rewardkit.rewards.registry import register_reward
@@ -352,7 +352,7 @@ class RubricJudgeReward(Reward):
         results: list[RewardResult | None] = [None] * len(samples)
         requests: list[JudgeRequest] = []
         groups: list[list[int]] = []
-        for members in self._groups(samples):
+        for members in prompt_groups(samples, self.num_generations):
             if len(members) < 2:
                 results[members[0]] = RewardResult(None, SINGLETON_GROUP)
                 continue
@@ -434,47 +434,10 @@ class RubricJudgeReward(Reward):
             )
 
     def _rubric_for(self, sample: Sample) -> Rubric | str:
-        """The sample's rubric, or why there is none."""
-        if self.rubric_column is not None:
-            raw = sample.columns.get(self.rubric_column)
-            if raw is not None:
-                try:
-                    return load_rubric(raw) if not isinstance(raw, str) else load_rubric_text(raw)
-                except RubricError as exc:
-                    return str(exc)
-        if self.rubric is None:
-            return f"no rubric in column {self.rubric_column!r} and no default rubric"
-        return self.rubric
+        return sample_rubric(sample, self.rubric, self.rubric_column)
 
     def _texts(self, sample: Sample) -> tuple[str, str, str | None]:
-        """(question, response cut to size, reference or None) of a sample."""
-        response = sample.text
-        if len(response) > self.max_response_chars:
-            cut = len(response) - self.max_response_chars
-            response = f"{response[: self.max_response_chars]}\n[... {cut} more characters cut ...]"
-        reference = None
-        if self.reference_column is not None:
-            value = sample.columns.get(self.reference_column)
-            reference = None if value is None else str(value)
-        return prompt_text(sample.prompt), response, reference
-
-    def _groups(self, samples: Sequence[Sample]) -> list[list[int]]:
-        """Runs of consecutive samples with the same prompt, ``num_generations`` at most."""
-        groups: list[list[int]] = []
-        previous = object()
-        for i, sample in enumerate(samples):
-            key = _prompt_key(sample.prompt)
-            full = (
-                self.num_generations is not None
-                and groups
-                and len(groups[-1]) >= self.num_generations
-            )
-            if groups and key == previous and not full:
-                groups[-1].append(i)
-            else:
-                groups.append([i])
-            previous = key
-        return groups
+        return judged_texts(sample, self.max_response_chars, self.reference_column)
 
     def _spent(self) -> dict[str, int]:
         return {**self.backend.usage.snapshot(), "cache_hits": self.client.cache_hits}
@@ -534,10 +497,3 @@ class SyncRubricJudgeReward(RubricJudgeReward):
         self._report(results, log_metric, log_extra)
         self._report_usage(before, results, log_metric)
         return [r.value for r in results]
-
-
-def _prompt_key(prompt: Any) -> str:
-    try:
-        return json.dumps(prompt, sort_keys=True, default=str)
-    except (TypeError, ValueError):
-        return repr(prompt)

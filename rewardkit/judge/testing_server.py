@@ -176,10 +176,12 @@ class FakeJudgeServer:
 
     def restart(self, down_seconds: float) -> None:
         """Go down now (every connection closed, new ones refused) and come back on the
-        same port after ``down_seconds``, as a restarted judge does; returns at once."""
+        same port after ``down_seconds``, as a restarted judge does; returns once down."""
         if self._loop is None:
             raise RuntimeError("the server is not running")
-        asyncio.run_coroutine_threadsafe(self._restart(down_seconds), self._loop)
+        down = threading.Event()
+        asyncio.run_coroutine_threadsafe(self._restart(down_seconds, down), self._loop)
+        down.wait(10)
 
     def start(self) -> FakeJudgeServer:
         """Serve on a daemon thread; returns once the server accepts connections."""
@@ -241,9 +243,10 @@ class FakeJudgeServer:
             await self._server.wait_closed()
             self._server = None
 
-    async def _restart(self, down_seconds: float) -> None:
+    async def _restart(self, down_seconds: float, down: threading.Event) -> None:
         self.restarts += 1
         await self._close()
+        down.set()
         await asyncio.sleep(down_seconds)
         self._socket = socket.create_server(self._address, backlog=1024)
         self._server = await asyncio.start_server(self._connection, sock=self._socket)

@@ -252,7 +252,8 @@ def _evaluate(tree: tuple, env: dict[str, float], percent: bool = True) -> float
 def _tokens(text: str) -> list[tuple[str, str, bool]]:
     """(kind, text, preceded_by_space) for each token; ``$`` is dropped."""
     out = []
-    for m in _TOKEN_RE.finditer(text.replace("$", " ")):
+    # trailing blanks are cut first: at every one of them the pattern would scan to the end
+    for m in _TOKEN_RE.finditer(text.replace("$", " ").rstrip()):
         kind = m.lastgroup
         out.append((kind, m.group(kind), bool(m.group("space"))))
     return out

@@ -34,8 +34,14 @@ __all__ = ["AsyncGate", "AsyncScoring", "model_verifiers"]
 logger = logging.getLogger(__name__)
 
 _COUNTS = ("forwarded", "overturned")  # logged as shares of the batch
-_TOTALS = ("latency_s", "prompt_tokens", "completion_tokens", "cache_hits", "unavailable")
-_TOTALS += ("unparseable",)
+_TOTALS = (
+    "latency_s",
+    "prompt_tokens",
+    "completion_tokens",
+    "cache_hits",
+    "unavailable",
+    "unparseable",
+)
 
 
 def model_verifiers(reward: Reward) -> list[Any]:

@@ -31,6 +31,7 @@ from rewardkit.rewards.cascade import AsyncGate
 from rewardkit.rewards.compose import AllOf, Gate
 from rewardkit.rewards.format import SingleBoxedAnswer, ThinkFormat
 from rewardkit.rewards.registry import register_reward
+from rewardkit.text import ThinkTags
 
 __all__ = ["math_reward"]
 
@@ -42,6 +43,7 @@ def math_reward(
     require_think: bool = True,
     strict: bool = False,
     gold_column: str | Sequence[str] = DEFAULT_GOLD_COLUMNS,
+    think_tags: ThinkTags = None,
     model_verifier: Any = None,
     question_column: str | Sequence[str] = DEFAULT_QUESTION_COLUMNS,
     name: str = "math",
@@ -54,18 +56,22 @@ def math_reward(
             that do not think in tags).
         strict: use the strict think layout (``<think>\\n...\\n</think>\\n``).
         gold_column: the column(s) holding the gold answer.
+        think_tags: the think delimiters, a pair such as ``("<reasoning>", "</reasoning>")``
+            or a list of pairs (default ``<think>...</think>``), for the format and the
+            answer alike.
         model_verifier: a :class:`~rewardkit.verify.ModelVerifier` (or its spec) asked
             when the rules reject an answer in format; the reward is then awaited.
         question_column: the column(s) holding the question for the model verifier.
     """
     if not 0.0 <= format_bonus < 1.0:
         raise ValueError(f"format_bonus must be in [0, 1), got {format_bonus}")
-    conditions = [SingleBoxedAnswer(require_think=require_think)]
+    conditions = [SingleBoxedAnswer(require_think=require_think, think_tags=think_tags)]
     if require_think:
-        conditions.insert(0, ThinkFormat(strict=strict))
+        conditions.insert(0, ThinkFormat(strict=strict, think_tags=think_tags))
     accuracy = BoxedAccuracy(
         gold_column,
-        boxed_only=True,
+        extract="boxed",
+        think_tags=think_tags,
         model_verifier=model_verifier,
         question_column=question_column,
         name="accuracy",

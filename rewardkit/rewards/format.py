@@ -14,18 +14,20 @@ template adds the tag) and the completion closes a span it never opened.
 
 from __future__ import annotations
 
+import functools
 import re
 from typing import Any
 
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample
 from rewardkit.rewards.registry import register_reward
 from rewardkit.text import (
-    THINK_CLOSE,
-    THINK_OPEN,
     ThinkSplit,
-    all_boxed,
+    ThinkTags,
     final_answer,
+    scan_boxes,
     split_think,
+    think_tag_pairs,
+    think_tags_for,
 )
 
 __all__ = [
@@ -37,10 +39,10 @@ __all__ = [
 ]
 
 
-def think_opened_in_prompt(prompt: Any) -> bool | None:
+def think_opened_in_prompt(prompt: Any, think_tags: ThinkTags = None) -> bool | None:
     """Whether the prompt already opened the think span: ``True``/``False`` for a plain-string
-    prompt (does it end with ``<think>``?), ``None`` when it cannot be told (no prompt, or chat
-    messages, whose generation prompt the template adds out of sight).
+    prompt (does it end with an open tag, ``<think>`` by default?), ``None`` when it cannot be
+    told (no prompt, or chat messages, whose generation prompt the template adds out of sight).
 
     >>> think_opened_in_prompt("<|im_start|>assistant\\n<think>\\n")
     True
@@ -48,49 +50,53 @@ def think_opened_in_prompt(prompt: Any) -> bool | None:
     True
     """
     if isinstance(prompt, str):
-        return prompt.rstrip().endswith(THINK_OPEN)
+        tail = prompt.rstrip()
+        return any(tail.endswith(opening) for opening, _ in think_tag_pairs(think_tags))
     return None
 
 
-def _span_opened_in_prompt(sample: Sample, status: str) -> bool:
+def _span_opened_in_prompt(sample: Sample, status: str, think_tags: ThinkTags) -> bool:
     """Whether a completion that closes an unopened span is well formed for this prompt."""
     if status != "opened_in_prompt":
         return False
-    in_prompt = think_opened_in_prompt(sample.prompt)
+    in_prompt = think_opened_in_prompt(sample.prompt, think_tags)
     return in_prompt is None or in_prompt
 
 
-def _answerable_split(sample: Sample) -> ThinkSplit | RewardResult:
+def _answerable_split(sample: Sample, think_tags: ThinkTags) -> ThinkSplit | RewardResult:
     """The think split of a completion that can hold an answer, or the zero reward of one
     that cannot (empty, or its think span never closes)."""
     if not sample.text.strip():
         return RewardResult(0.0, "empty_completion")
-    split = split_think(sample.text)
+    split = split_think(sample.text, think_tags)
     if split.status == "unclosed" or (
-        split.status == "none" and think_opened_in_prompt(sample.prompt)
+        split.status == "none" and think_opened_in_prompt(sample.prompt, think_tags)
     ):
         return RewardResult(0.0, "unclosed_think")
     return split
 
 
-def _think_reason(sample: Sample) -> tuple[str, str | None, str]:
+def _think_reason(sample: Sample, think_tags: ThinkTags) -> tuple[str, str | None, str]:
     """(reason, think text, answer text) for the think layout of one completion."""
     text = sample.text
     if not text.strip():
         return "empty_completion", None, ""
-    split = split_think(text)
+    split = split_think(text, think_tags)
     if split.status == "none":
-        if think_opened_in_prompt(sample.prompt):
+        if think_opened_in_prompt(sample.prompt, think_tags):
             return "unclosed_think", text, ""
         return "no_think", None, text
     if split.status == "unclosed":
         return "unclosed_think", split.think, ""
-    if split.status == "opened_in_prompt" and not _span_opened_in_prompt(sample, split.status):
+    if split.status == "opened_in_prompt" and not _span_opened_in_prompt(
+        sample, split.status, think_tags
+    ):
         return "unopened_think", split.think, split.answer
     if split.status == "malformed":
-        if text.count(THINK_OPEN) == 1 and text.count(THINK_CLOSE) == 1:
-            before = text[: text.find(THINK_OPEN)]
-            if before.strip() and text.find(THINK_OPEN) < text.find(THINK_CLOSE):
+        opening, closing = think_tags_for(text, think_tags)
+        if text.count(opening) == 1 and text.count(closing) == 1:
+            before = text[: text.find(opening)]
+            if before.strip() and text.find(opening) < text.find(closing):
                 return "text_before_think", split.think, split.answer
         return "malformed_tags", split.think, split.answer
     if not (split.think or "").strip():
@@ -100,10 +106,12 @@ def _think_reason(sample: Sample) -> tuple[str, str | None, str]:
     return OK, split.think, split.answer
 
 
-# Strict layout: "<think>\n...\n</think>\n..." (the DeepSeek-R1 / open-r1 format), where the
-# opening line is absent when the prompt opened the span.
-_STRICT_OPEN_RE = re.compile(r"\A<think>\n(?!\s*</think>)")
-_STRICT_CLOSE_RE = re.compile(r"\n</think>\n")
+@functools.lru_cache(maxsize=64)
+def _strict_layout_res(opening: str, closing: str) -> tuple[re.Pattern, re.Pattern]:
+    """Strict layout: "<think>\\n...\\n</think>\\n..." (the DeepSeek-R1 / open-r1 format),
+    where the opening line is absent when the prompt opened the span."""
+    o, c = re.escape(opening), re.escape(closing)
+    return re.compile(rf"\A{o}\n(?![ \t\n]*{c})"), re.compile(rf"\n{c}\n")
 
 
 @register_reward("think_format")
@@ -114,6 +122,8 @@ class ThinkFormat(Reward):
     Args:
         strict: also require the layout ``<think>\\n...\\n</think>\\n`` (tags on their own
             lines, nothing before ``<think>``). The lenient default accepts any whitespace.
+        think_tags: the think delimiters, a pair such as ``("<reasoning>", "</reasoning>")``
+            or a list of pairs (default ``<think>...</think>``).
 
     Reasons: ``ok``, ``no_think``, ``unclosed_think``, ``unopened_think`` (a ``</think>`` that
     the prompt did not open), ``malformed_tags`` (several spans, stray tags),
@@ -138,21 +148,25 @@ class ThinkFormat(Reward):
         "bad_layout",
     )
 
-    def __init__(self, *, strict: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self, *, strict: bool = False, think_tags: ThinkTags = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name or ("think_format_strict" if strict else None))
         self.strict = strict
+        self.think_tags = think_tag_pairs(think_tags)
 
     def score_sample(self, sample: Sample) -> RewardResult:
-        reason, _, _ = _think_reason(sample)
+        reason, _, _ = _think_reason(sample, self.think_tags)
         if reason == OK and self.strict and not self._strict_layout(sample.text):
             reason = "bad_layout"
         return RewardResult(1.0 if reason == OK else 0.0, reason)
 
-    @staticmethod
-    def _strict_layout(text: str) -> bool:
-        if THINK_OPEN in text and not _STRICT_OPEN_RE.match(text):
+    def _strict_layout(self, text: str) -> bool:
+        opening, closing = think_tags_for(text, self.think_tags)
+        open_re, close_re = _strict_layout_res(opening, closing)
+        if opening in text and not open_re.match(text):
             return False
-        return _STRICT_CLOSE_RE.search(text) is not None
+        return close_re.search(text) is not None
 
 
 @register_reward("single_boxed_answer")
@@ -163,8 +177,10 @@ class SingleBoxedAnswer(Reward):
     are hedging and earn nothing. Without a think span the whole completion is the answer
     region, unless ``require_think`` is set.
 
-    Reasons: ``ok``, ``no_boxed``, ``several_boxed``, ``empty_boxed``, ``unbalanced_braces``,
-    ``unclosed_think``, ``no_think``, ``empty_completion``.
+    Reasons: ``ok``, ``no_boxed``, ``several_boxed``, ``empty_boxed``, ``unbalanced_braces``
+    (a box that never closes, even beside a closed one: ``\boxed{3 \boxed{4}``),
+    ``unclosed_think``, ``no_think``, ``empty_completion``. ``think_tags`` as in
+    :class:`ThinkFormat`.
 
     >>> SingleBoxedAnswer()(completions=[r"<think>\boxed{1}</think> \boxed{2}",
     ...                                  r"<think>x</think> \boxed{2} or \boxed{3}"])
@@ -183,21 +199,26 @@ class SingleBoxedAnswer(Reward):
         "empty_completion",
     )
 
-    def __init__(self, *, require_think: bool = False, name: str | None = None) -> None:
+    def __init__(
+        self, *, require_think: bool = False, think_tags: ThinkTags = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         self.require_think = require_think
+        self.think_tags = think_tag_pairs(think_tags)
 
     def score_sample(self, sample: Sample) -> RewardResult:
-        split = _answerable_split(sample)
+        split = _answerable_split(sample, self.think_tags)
         if isinstance(split, RewardResult):
             return split
         if split.status == "none" and self.require_think:
             return RewardResult(0.0, "no_think")
-        boxes = all_boxed(split.answer)
+        scan = scan_boxes(split.answer)
+        boxes = scan.boxes
         details = {"n_boxed": len(boxes)}
+        if scan.unbalanced:
+            return RewardResult(0.0, "unbalanced_braces", details)
         if not boxes:
-            reason = "unbalanced_braces" if "\\boxed" in split.answer else "no_boxed"
-            return RewardResult(0.0, reason, details)
+            return RewardResult(0.0, "no_boxed", details)
         if len(boxes) > 1:
             return RewardResult(0.0, "several_boxed", details)
         if not boxes[0].content.strip():
@@ -216,6 +237,8 @@ class ThinkTagCount(Reward):
     3. the open tag comes before the close tag and the span is not empty;
     4. exactly one ``\boxed{}`` answer follows the span.
 
+    ``think_tags`` as in :class:`ThinkFormat`.
+
     >>> ThinkTagCount()(prompts=["Q"] * 3,
     ...                 completions=[r"<think>a</think>\boxed{1}", "<think>a", "</think></think>"])
     [1.0, 0.25, 0.0]
@@ -225,26 +248,32 @@ class ThinkTagCount(Reward):
     reasons = (OK, "partial", "none")
     logged_details = ("parts",)
 
+    def __init__(self, *, think_tags: ThinkTags = None, name: str | None = None) -> None:
+        super().__init__(name=name)
+        self.think_tags = think_tag_pairs(think_tags)
+
     def score_sample(self, sample: Sample) -> RewardResult:
         text = sample.text
-        n_open, n_close = text.count(THINK_OPEN), text.count(THINK_CLOSE)
-        prompt_may_open = think_opened_in_prompt(sample.prompt) is not False
+        opening, closing = think_tags_for(text, self.think_tags)
+        n_open, n_close = text.count(opening), text.count(closing)
+        prompt_may_open = think_opened_in_prompt(sample.prompt, self.think_tags) is not False
         parts = []
         if n_open == 1 or (n_open == 0 and n_close >= 1 and prompt_may_open):
             parts.append("open")
         if n_close == 1:
             parts.append("close")
-        first_open, first_close = text.find(THINK_OPEN), text.find(THINK_CLOSE)
+        first_open, first_close = text.find(opening), text.find(closing)
         if n_open == 0 and n_close >= 1 and prompt_may_open:
             span = text[:first_close]
         elif 0 <= first_open < first_close:
-            span = text[first_open + len(THINK_OPEN) : first_close]
+            span = text[first_open + len(opening) : first_close]
         else:
             span = ""
         if span.strip():
             parts.append("order")
-        after = text[text.rfind(THINK_CLOSE) :] if n_close else ""
-        if after and THINK_OPEN not in after and len(all_boxed(after)) == 1:
+        after = text[text.rfind(closing) :] if n_close else ""
+        scan = scan_boxes(after)
+        if after and opening not in after and not scan.unbalanced and len(scan.boxes) == 1:
             parts.append("answer")
         value = 0.25 * len(parts)
         reason = OK if len(parts) == 4 else ("partial" if parts else "none")
@@ -262,6 +291,7 @@ class AnswerOutsideThink(Reward):
     Args:
         boxed_only: only a ``\boxed{}`` answer counts (default); otherwise also ``#### N``,
             ``The answer is ...``, ``A: N`` and bold answers.
+        think_tags: as in :class:`ThinkFormat`.
 
     >>> completions = [r"<think>so \boxed{3}</think>", r"<think>.</think>\boxed{3}"]
     >>> AnswerOutsideThink()(completions=completions)
@@ -271,18 +301,23 @@ class AnswerOutsideThink(Reward):
     name = "answer_outside_think"
     reasons = (OK, "answer_only_in_think", "no_answer", "unclosed_think", "empty_completion")
 
-    def __init__(self, *, boxed_only: bool = True, name: str | None = None) -> None:
+    def __init__(
+        self, *, boxed_only: bool = True, think_tags: ThinkTags = None, name: str | None = None
+    ) -> None:
         super().__init__(name=name)
         self.boxed_only = boxed_only
+        self.think_tags = think_tag_pairs(think_tags)
 
     def score_sample(self, sample: Sample) -> RewardResult:
-        split = _answerable_split(sample)
+        split = _answerable_split(sample, self.think_tags)
         if isinstance(split, RewardResult):
             return split
-        outside = final_answer(split.answer, conventions=not self.boxed_only)
+        extract = "boxed" if self.boxed_only else "conventions"
+        tags = self.think_tags
+        outside = final_answer(split.answer, extract=extract, think_tags=tags)
         if outside.answer is not None:
             return RewardResult(1.0, OK, {"answer": outside.answer})
-        inside = final_answer(split.think or "", conventions=not self.boxed_only)
+        inside = final_answer(split.think or "", extract=extract, think_tags=tags)
         if split.think is not None and inside.answer is not None:
             return RewardResult(0.0, "answer_only_in_think", {"answer": inside.answer})
         return RewardResult(0.0, "no_answer")

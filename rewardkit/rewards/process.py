@@ -30,7 +30,7 @@ from rewardkit.rewards.arithmetic import ArithmeticChecker
 from rewardkit.rewards.base import OK, Reward, RewardResult, Sample, make_samples
 from rewardkit.rewards.registry import register_reward
 from rewardkit.rewards.steps import Step, segment_steps, token_end_indices
-from rewardkit.text import completion_text
+from rewardkit.text import ThinkTags, completion_text, think_tag_pairs
 
 __all__ = ["ProcessReward", "StepScorer"]
 
@@ -83,6 +83,8 @@ class ProcessReward(Reward):
             the prompt's text when none is present.
         tokenizer: a tokenizer (or its path) used by :meth:`token_rewards` to map steps to
             tokens; without one the mapping is proportional (approximate).
+        think_tags: the think delimiters whose span holds the reasoning, a pair such as
+            ``("<reasoning>", "</reasoning>")`` or a list of pairs (default ``<think>``).
 
     Reasons: ``ok``, ``wrong_step`` (a step below ``threshold``), ``no_checkable_step``,
     ``no_steps``, ``bad_scores`` (the scorer returned the wrong number of scores or values
@@ -107,9 +109,11 @@ class ProcessReward(Reward):
         max_steps: int = 64,
         problem_column: str | Sequence[str] = DEFAULT_PROBLEM_COLUMNS,
         tokenizer: Any = None,
+        think_tags: ThinkTags = None,
         name: str | None = None,
     ) -> None:
         super().__init__(name=name)
+        self.think_tags = think_tag_pairs(think_tags)
         _check(method=aggregation, transform=transform)
         segment_steps("", mode=mode, max_steps=max_steps)  # validates the options
         self.scorer = _build_scorer(scorer)
@@ -140,7 +144,11 @@ class ProcessReward(Reward):
     def steps(self, text: str) -> list[Step]:
         """The reasoning steps of a completion's text."""
         return segment_steps(
-            text, mode=self.mode, min_chars=self.min_chars, max_steps=self.max_steps
+            text,
+            mode=self.mode,
+            min_chars=self.min_chars,
+            max_steps=self.max_steps,
+            think_tags=self.think_tags,
         )
 
     def _problem(self, sample: Sample) -> str:

@@ -21,7 +21,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
-from rewardkit.text import THINK_CLOSE, THINK_OPEN
+from rewardkit.text import ThinkTags, think_tags_for
 
 __all__ = ["Step", "reasoning_span", "segment_steps", "token_end_indices", "with_token_spans"]
 
@@ -32,9 +32,10 @@ _NUMBERED_RE = re.compile(r"(?m)^[ \t]*\d{1,3}[.)][ \t]+")
 _BLANK_RE = re.compile(r"\n[ \t]*\n\s*")
 _LINE_RE = re.compile(r"\n")
 _VISIBLE_RE = re.compile(r"\S")
+# The final-answer line: matched against the last line only (linear: no search for it).
 _FINAL_LINE_RE = re.compile(
-    r"\n[ \t]*(?:A[ \t]*:|Answer[ \t]*:|####|(?:The|So the|Thus the|Therefore the)"
-    r"[ \t]+(?:final[ \t]+)?answer[ \t]+is)[^\n]*\s*\Z",
+    r"(?:A[ \t]*:|Answer[ \t]*:|####|(?:The|So the|Thus the|Therefore the)"
+    r"[ \t]+(?:final[ \t]+)?answer[ \t]+is)",
     re.IGNORECASE,
 )
 
@@ -51,23 +52,30 @@ class Step(NamedTuple):
     token_end: int | None = None
 
 
-def reasoning_span(text: str) -> tuple[int, int]:
-    r"""``(start, end)`` of the reasoning in ``text`` (see the module docstring).
+def reasoning_span(text: str, think_tags: ThinkTags = None) -> tuple[int, int]:
+    r"""``(start, end)`` of the reasoning in ``text`` (see the module docstring);
+    ``think_tags`` as in :func:`rewardkit.text.split_think`.
 
     >>> reasoning_span("<think>ab</think>c")
     (7, 9)
     >>> reasoning_span("2 + 2 = 4\nA: 4")
     (0, 9)
+    >>> reasoning_span("<r>ab</r>c", ("<r>", "</r>"))
+    (3, 5)
     """
-    close = text.rfind(THINK_CLOSE)
-    opened = text.find(THINK_OPEN)
+    opening, closing = think_tags_for(text, think_tags)
+    close = text.rfind(closing)
+    opened = text.find(opening)
     if close >= 0:
-        start = opened + len(THINK_OPEN) if 0 <= opened < close else 0
+        start = opened + len(opening) if 0 <= opened < close else 0
         return start, close
     if opened >= 0:
-        return opened + len(THINK_OPEN), len(text)
-    tail = _FINAL_LINE_RE.search(text)
-    return 0, tail.start() if tail else len(text)
+        return opened + len(opening), len(text)
+    body = text.rstrip()
+    last_line = body.rfind("\n")
+    if last_line >= 0 and _FINAL_LINE_RE.match(body[last_line + 1 :].lstrip(" \t")):
+        return 0, last_line
+    return 0, len(text)
 
 
 def segment_steps(
@@ -77,6 +85,7 @@ def segment_steps(
     min_chars: int = 5,
     max_steps: int = 64,
     span: tuple[int, int] | None = None,
+    think_tags: ThinkTags = None,
 ) -> list[Step]:
     """The steps of the reasoning in ``text`` (a completion), positions in ``text``.
 
@@ -85,6 +94,7 @@ def segment_steps(
         min_chars: fragments with fewer visible characters merge into the previous step.
         max_steps: steps beyond this many merge into the last one.
         span: ``(start, end)`` of the reasoning; default :func:`reasoning_span`.
+        think_tags: the think delimiters (default ``<think>...</think>``).
 
     >>> [s.text for s in segment_steps("First 2 + 2 = 4.\\n\\nok\\n\\nThen 4 * 3 = 12.")]
     ['First 2 + 2 = 4.\\n\\nok', 'Then 4 * 3 = 12.']
@@ -93,7 +103,7 @@ def segment_steps(
         raise ValueError(f"unknown mode {mode!r}: use one of {', '.join(MODES)}")
     if max_steps < 1:
         raise ValueError(f"max_steps must be >= 1, got {max_steps}")
-    start, end = span if span is not None else reasoning_span(text)
+    start, end = span if span is not None else reasoning_span(text, think_tags)
     region = text[start:end]
     cuts = _cut_points(region, mode)
     pieces = []

@@ -37,7 +37,7 @@ from starlette.routing import Route
 from rewardkit.serve.config import ServeConfig
 from rewardkit.serve.metrics import CONTENT_TYPE, Metrics
 from rewardkit.serve.protocols import BadRequest, native, openrlhf, slime
-from rewardkit.serve.scorer import Overloaded, Scorer
+from rewardkit.serve.scorer import Overloaded, Scorer, TooManySamples
 
 __all__ = ["app_from_config", "create_app"]
 
@@ -111,6 +111,8 @@ def create_app(
                 status = 200
             except BadRequest as exc:
                 status, payload = exc.status, {"error": str(exc)}
+            except TooManySamples as exc:  # a 503 would be retried for ever
+                status, payload = 413, {"error": str(exc)}
             except Overloaded as exc:
                 status, payload = 503, {"error": str(exc)}
                 headers["Retry-After"] = str(max(1, round(exc.retry_after)))

@@ -15,6 +15,7 @@ trainer.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Callable, Sequence
@@ -99,15 +100,21 @@ class RemoteReward:
         return [r["value"] for r in results]
 
     def _columns(self, n: int, kwargs: dict[str, Any]) -> dict[str, list]:
+        """The dataset columns to send: lists of ``n`` JSON values (a column JSON cannot
+        hold, such as images, is left out with a warning rather than failing the step)."""
         names = self.columns if self.columns is not None else kwargs
-        return {
-            key: list(kwargs[key])
-            for key in names
-            if key in kwargs
-            and key not in _TRAINER_KWARGS
-            and isinstance(kwargs[key], (list, tuple))
-            and len(kwargs[key]) == n
-        }
+        columns = {}
+        for key in names:
+            value = kwargs.get(key)
+            if key in _TRAINER_KWARGS or not isinstance(value, (list, tuple)) or len(value) != n:
+                continue
+            try:
+                json.dumps(value)
+            except (TypeError, ValueError):
+                logger.warning("%s: column %r is not JSON; not sent", self.__name__, key)
+                continue
+            columns[key] = list(value)
+        return columns
 
     async def _post(self, body: dict[str, Any]) -> dict[str, Any] | None:
         """The server's reply, or ``None`` once the retries are spent or on a 4xx."""

@@ -18,7 +18,7 @@ from typing import Any
 
 from rewardkit.rewards.base import OK, RewardResult
 
-__all__ = ["accuracy", "jsonable", "number", "reason_shares", "to_json"]
+__all__ = ["accuracy", "answer", "jsonable", "number", "reason_shares", "to_json"]
 
 _ACCURACY_NAMES = ("accuracy", "boxed_accuracy")
 _MAX_DEPTH = 8
@@ -79,6 +79,19 @@ def accuracy(result: RewardResult) -> float:
     if component is not None:
         return float(bool(component.value) and component.reason == OK)
     return float(result.reason == OK and bool(result.value) and result.value > 0)
+
+
+def answer(result: RewardResult) -> str:
+    """The final answer the reward read ("" when none), from its details or its accuracy
+    component's.
+
+    >>> answer(RewardResult(0.0, "wrong_answer", {"answer": "5"}))
+    '5'
+    """
+    component = _find_accuracy(result.details, 0)
+    details = component.details if component is not None else result.details
+    found = details.get("answer") if isinstance(details, dict) else None
+    return "" if found is None else str(found)[:200]
 
 
 def _find_accuracy(details: dict[str, Any], depth: int) -> RewardResult | None:

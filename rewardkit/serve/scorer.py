@@ -31,6 +31,7 @@ from __future__ import annotations
 
 import asyncio
 import functools
+import inspect
 import logging
 import pickle
 import time
@@ -44,7 +45,7 @@ from rewardkit.rewards.compose import as_reward
 from rewardkit.serve.worker import score_batch
 from rewardkit.verify.sandbox import CallResult, WorkerPool
 
-__all__ = ["EXECUTORS", "Overloaded", "Scorer"]
+__all__ = ["EXECUTORS", "Overloaded", "Scorer", "TooManySamples"]
 
 logger = logging.getLogger(__name__)
 
@@ -61,13 +62,17 @@ class Overloaded(RuntimeError):
         self.retry_after = retry_after
 
 
+class TooManySamples(ValueError):
+    """One call holds more samples than the scorer ever holds at once: it would never fit."""
+
+
 class Scorer:
     """Scores samples with one reward for many concurrent callers (see the module doc).
 
     Args:
         reward: a rewardkit reward, a registered name or a plain TRL reward function.
         executor: ``process``, ``thread``, ``async``, or ``auto`` (``async`` for a reward
-            with ``ascore_samples``, else ``process``).
+            with ``ascore_samples``, ``thread`` for another async reward, else ``process``).
         processes: worker processes (or threads) scoring batches at once.
         max_batch: samples in one ``score_batch`` call.
         max_wait: seconds the first sample of a batch waits for others.
@@ -97,7 +102,7 @@ class Scorer:
         self.name = self.reward.__name__
         self.reasons = tuple(self.reward.reasons)
         if executor == "auto":
-            executor = "async" if hasattr(self.reward, "ascore_samples") else "process"
+            executor = _auto_executor(self.reward)
         self.executor = executor
         self.processes = processes
         self.max_batch = max_batch
@@ -133,6 +138,10 @@ class Scorer:
         """Bind to the running loop and start the workers (so first requests do not wait)."""
         if self._loop is asyncio.get_running_loop():
             return
+        if self._loop is not None:  # used from an earlier event loop: its work died with it
+            self._stop_workers()
+            self._queue.clear()
+            self._pending = 0
         self._loop = asyncio.get_running_loop()
         self._closing = False
         self._wakeup = asyncio.Event()
@@ -152,6 +161,10 @@ class Scorer:
         """One result per sample, in order; raises :class:`Overloaded` when full."""
         if not samples:
             return []
+        if len(samples) > self.max_pending:
+            raise TooManySamples(
+                f"{len(samples)} samples in one request; at most {self.max_pending}: split it"
+            )
         if self._closing:
             raise Overloaded("the server is shutting down", retry_after=5.0)
         if self._pending + len(samples) > self.max_pending:
@@ -174,13 +187,17 @@ class Scorer:
         while (self._queue or self._running) and time.monotonic() < deadline:
             self._wakeup.set()
             await asyncio.sleep(0.01)
+        self._stop_workers()
+        self._loop = None
+
+    def _stop_workers(self) -> None:
         if self._dispatcher is not None:
             self._dispatcher.cancel()
         if self._pool is not None:
             self._pool.close()
         if self._threads is not None:
             self._threads.shutdown(wait=False, cancel_futures=True)
-        self._loop = None
+        self._dispatcher = self._pool = self._threads = None
 
     async def _dispatch(self) -> None:
         while True:
@@ -269,6 +286,17 @@ class Scorer:
             return await self._loop.run_in_executor(self._threads, call)
         except (OSError, RuntimeError) as exc:  # no worker could be started, or pool closed
             return CallResult("error", error=f"no worker: {exc}")
+
+
+def _auto_executor(reward: Any) -> str:
+    """``async`` for a reward with ``ascore_samples`` (the judge); ``thread`` for another
+    async reward (a model verifier behind the rules: network-bound, and its client does not
+    belong in a sandbox worker); ``process`` for the rest (rule-based, CPU-bound)."""
+    if hasattr(reward, "ascore_samples"):
+        return "async"
+    if inspect.iscoroutinefunction(type(reward).__call__):
+        return "thread"
+    return "process"
 
 
 def _failure(reason: str, error: str) -> RewardResult:

@@ -12,17 +12,21 @@ True
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from fractions import Fraction
 from functools import lru_cache
 
 import sympy as sp
 
+from rewardkit.verify.clock import clock_seconds
 from rewardkit.verify.compare import NeedsSymbolic, values_equal
 from rewardkit.verify.errors import MathParseError
+from rewardkit.verify.labels import residues
 from rewardkit.verify.lexer import MAX_LENGTH, clean_latex, tokenize
+from rewardkit.verify.numerals import number_from_words
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import Parsed, parse_expression
+from rewardkit.verify.vocabulary import FUNCTIONS
 
 __all__ = ["Outcome", "choice_letter", "compare_answers", "is_plain", "normal_text", "strip_box"]
 
@@ -147,49 +151,6 @@ def _balanced(s: str) -> bool:
     return depth == 0 and braces == 0
 
 
-_NUMBER_WORDS = {
-    w: str(i)
-    for i, w in enumerate(
-        (
-            "zero",
-            "one",
-            "two",
-            "three",
-            "four",
-            "five",
-            "six",
-            "seven",
-            "eight",
-            "nine",
-            "ten",
-            "eleven",
-            "twelve",
-            "thirteen",
-            "fourteen",
-            "fifteen",
-            "sixteen",
-            "seventeen",
-            "eighteen",
-            "nineteen",
-            "twenty",
-        )
-    )
-}
-_NUMBER_WORDS.update(
-    {
-        "thirty": "30",
-        "forty": "40",
-        "fifty": "50",
-        "sixty": "60",
-        "seventy": "70",
-        "eighty": "80",
-        "ninety": "90",
-        "hundred": "100",
-        "one hundred": "100",
-        "thousand": "1000",
-        "one thousand": "1000",
-    }
-)
 # Text answers that name a set of numbers.
 _SET_WORDS = {
     "all real numbers": r"\mathbb{R}",
@@ -283,6 +244,12 @@ _PLAIN_COMMANDS = frozenset(
         "angle",
         "pi",
         "over",
+        "quad",
+        "qquad",
+        "bmod",
+        "mod",
+        "pmod",
+        "equiv",
     }
 )
 
@@ -330,15 +297,18 @@ def _plain_exponent(tokens: list, k: int) -> bool:
     return tok.kind == "letter" or tok.value.isdigit() or (tok.kind, tok.value) == ("cmd", "circ")
 
 
-# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5
-_PLAIN_NUMBER = re.compile(
-    r"\s*\$?\s*([-+]?)\s*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?\s*\$?\s*\.?\s*"
-)
+# A bare number, as most GSM8K and MATH answers are: 1,234.5  -7  $18  .5  (the dollar
+# signs and a closing full stop are cut off first, so no two runs of spaces meet)
+_PLAIN_NUMBER = re.compile(r"([-+]?)[ \t]*(\d{1,3}(?:,\d{3})+|\d+)?(?:\.(\d+))?")
 
 
 def _plain_number(text: str) -> tuple[Fraction, bool] | None:
     """``(value, is_decimal)`` of a bare number, or ``None`` (a quick path, no parser)."""
-    m = _PLAIN_NUMBER.fullmatch(text)
+    s = text.strip()
+    s = s[:-1].rstrip() if s.endswith(".") else s
+    s = s[:-1].rstrip() if s.endswith("$") else s
+    s = s[1:].lstrip() if s.startswith("$") else s
+    m = _PLAIN_NUMBER.fullmatch(s)
     if m is None or (m.group(2) is None and m.group(3) is None):
         return None
     whole = (m.group(2) or "0").replace(",", "")
@@ -363,7 +333,8 @@ def _numbers_match(
 def _text_value(text: str) -> str:
     """A text answer for comparison, number words read as digits (``five`` is ``5``)."""
     words = normal_text(text)
-    return _NUMBER_WORDS.get(words, words)
+    number = number_from_words(words)
+    return words if number is None else str(number)
 
 
 def _is_text_answer(text: str) -> bool:
@@ -375,7 +346,8 @@ def _is_text_answer(text: str) -> bool:
     words = re.findall(r"[^\W\d_]+", s)
     # a run of capitals (ABC) names points, it is not a word
     return any(
-        len(w) >= 3 and w.lower() not in _MATH_WORDS and not w.isupper() for w in words
+        len(w) >= 3 and w.lower() not in _MATH_WORDS | FUNCTIONS.keys() and not w.isupper()
+        for w in words
     ) or any(not w.isascii() for w in words)
 
 
@@ -404,6 +376,9 @@ def compare_answers(
         return Outcome(False, "parse_error")
     if p_text.replace(" ", "") == g_text.replace(" ", ""):
         return OK
+    times = clock_seconds(unwrap(pred)), clock_seconds(unwrap(gold))
+    if times[0] is not None and times[1] is not None:  # 14:05 and 2:05 PM
+        return OK if times[0] == times[1] else WRONG
     tail = _SENTENCE_END.search(p_text)
     if tail is not None:  # "The volume of ABCD is 120": a sentence whose end is the answer
         return compare_answers(tail.group(1), gold, options, symbolic=symbolic)
@@ -427,19 +402,25 @@ def compare_answers(
         return Outcome(
             False, "parse_error" if p_error.reason in ("syntax", "unsupported") else p_error.reason
         )
-    return OK if _parsed_equal(p, g, p_text, options, symbolic) else WRONG
+    return OK if _parsed_equal(p, g, p_text, g_text, options, symbolic) else WRONG
 
 
 def _parsed_equal(
-    p: Parsed, g: Parsed, p_text: str, options: VerifyOptions, symbolic: bool
+    p: Parsed, g: Parsed, p_text: str, g_text: str, options: VerifyOptions, symbolic: bool
 ) -> bool:
     if options.units == "match" and _unit_set(p) != _unit_set(g):
         return False
+    # one side written in a base (1011_2), the other bare: the same digits match either way
     if g.bases and not p.bases and isinstance(g.expr, sp.Integer):
-        # the gold is written in a base: a bare number must have the same digits
         return p_text.replace(" ", "") == g.bases[0][0]
+    if p.bases and not g.bases and g_text.replace(" ", "") == p.bases[0][0]:
+        return True  # else the value: 1011_2 is also 11
+    reduced = residues(p.expr, g.expr, p.moduli, g.moduli)
+    if reduced is None:
+        return False
+    p, g = replace(p, expr=reduced[0]), replace(g, expr=reduced[1])
     for pv, gv in _candidates(p, g, options):
-        if values_equal(pv, gv, options, symbolic=symbolic):
+        if values_equal(pv, gv, options, symbolic=symbolic, written=p.decimals):
             return True
     return False
 

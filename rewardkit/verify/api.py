@@ -18,7 +18,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from rewardkit.text import all_boxed, completion_text, final_answer, gold_answer, split_think
+from rewardkit.text import completion_text, final_answer, gold_answer, scan_boxes
 from rewardkit.verify.answers import Outcome, compare_answers
 from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.compare import NeedsSymbolic
@@ -151,35 +151,51 @@ def verify(
 ) -> Verdict:
     r"""Extract the final answer of ``completion`` and compare it with ``gold``.
 
-    The answer is the last ``\boxed{}`` after the think span, then (unless
-    ``boxed_only=True``) ``#### N``, ``The answer is ...``, ``A: N`` or a bold answer.
-    Several different boxed answers are a hedge, not an answer: ``multiple_answers``.
-    ``gold`` may be a bare answer or a worked solution (its boxed answer is used).
+    The answer is read after the think span (``think_tags``) as ``extract`` says:
+    ``"conventions"`` (default: the last box, else ``#### N``, ``The answer is ...``,
+    ``Answer: ...``, ``A: N``, a bold answer), ``"boxed"`` (a box only; also spelt
+    ``boxed_only=True``) or ``"lenient"`` (also the last math span or number of the
+    final statement; the ``question`` keeps it off values the question states).
+    Several different boxed answers are a hedge, not an answer (``multiple_answers``),
+    unless ``multiple_boxes="last"`` (the default of lenient mode). ``gold`` may be a bare
+    answer or a worked solution; a gold that cannot be read gives ``no_gold``.
     With a :class:`~rewardkit.verify.ModelVerifier`, a ``wrong_answer`` goes on to the
     model with the ``question`` (nothing else does).
 
     >>> verify("16 - 3 = 13\nA: 13", "13")
     Verdict(correct=True, answer='13', gold='13', reason='ok', source='a_colon')
+    >>> verify("Thus the answer must be $x = 13$.", "13", extract="lenient").correct
+    True
     """
     opts = options.pop("options", None)
-    verdict = _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options))
+    verdict = _verify(completion, gold, VerifyOptions.from_kwargs(opts, **options), question)
     if model_verifier is not None:
         verdict = model_verifier.review([verdict], [question])[0]
     return verdict
 
 
-def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
+def _verify(completion: Any, gold: Any, options: VerifyOptions, question: Any = None) -> Verdict:
     deadline = time.monotonic() + options.timeout  # for all the comparisons of this call
-    gold_text = gold_answer(gold)
+    gold_text = _gold_text(gold, options, deadline)
     text = completion_text(completion)
-    extraction = final_answer(text, conventions=not options.boxed_only)
+    asked = completion_text(question) if options.extract == "lenient" and question else None
+    extraction = final_answer(
+        text, extract=options.extract, think_tags=options.think_tags, prompt=asked
+    )
     if extraction.answer is None:
         return Verdict(False, None, gold_text, extraction.reason)
     answer = extraction.answer
     if gold_text is None:
         return Verdict(False, answer, None, "no_gold", extraction.source)
-    if extraction.source == "boxed":
-        boxed = _distinct_boxes(text, answer, options, deadline)
+    if extraction.source == "boxed" and options.box_policy == "last" and not extraction.committed:
+        # the last box wins only as a correction, not as one option of a list of boxes
+        boxed = _distinct_boxes(extraction.boxes, options, deadline)
+        if boxed is None:
+            return Verdict(False, answer, gold_text, "timeout", extraction.source)
+        if len(boxed) > 1:
+            return Verdict(False, answer, gold_text, "multiple_answers", extraction.source)
+    if extraction.source == "boxed" and options.box_policy == "hedge":
+        boxed = _distinct_boxes(extraction.boxes, options, deadline)
         if boxed is None:
             return Verdict(False, answer, gold_text, "timeout", extraction.source)
         if len(boxed) > 1:
@@ -193,19 +209,32 @@ def _verify(completion: Any, gold: Any, options: VerifyOptions) -> Verdict:
     return Verdict(outcome.correct, answer, gold_text, outcome.reason, extraction.source)
 
 
+def _gold_text(gold: Any, options: VerifyOptions, deadline: float) -> str | None:
+    """The gold answer; a gold boxed several times gives its different boxes together (the
+    same answer boxed twice in two forms, ``15\\frac{39}{40}`` and ``\\frac{639}{40}``,
+    is one answer)."""
+    text = gold_answer(gold)
+    if text is None or not isinstance(gold, str) or text.count(",") == 0:
+        return text
+    contents = tuple(dict.fromkeys(b.content.strip() for b in scan_boxes(gold).boxes))
+    if len(contents) < 2:
+        return text
+    distinct = _distinct_boxes(contents, options, deadline)
+    return ", ".join(distinct) if distinct else text
+
+
 _MAX_BOXES = 20  # more different boxed answers than this is a hedge whatever they are
 
 
 def _distinct_boxes(
-    text: str, final: str, options: VerifyOptions, deadline: float
+    boxes: tuple[str, ...], options: VerifyOptions, deadline: float
 ) -> list[str] | None:
     """The different answers boxed in the answer region, in order (the same answer boxed
     twice, even written differently, counts once); ``None`` when telling them apart ran
     out of time."""
-    boxes = all_boxed(split_think(text).answer)
     if len(boxes) < 2:
-        return [final]
-    contents = list(dict.fromkeys(b.content.strip() for b in boxes))
+        return list(boxes)
+    contents = list(dict.fromkeys(boxes))
     if len(contents) > _MAX_BOXES:
         return contents
     distinct: list[str] = []
@@ -232,7 +261,7 @@ def verify_batch(
     Identical pairs are verified once; comparisons are cached across calls. With
     ``processes=N`` the pairs that need symbolic work run on N worker processes at once.
     With a ``model_verifier``, the ``wrong_answer`` pairs go to the model together, each
-    with its entry of ``questions``.
+    with its entry of ``questions``; ``extract="lenient"`` reads the questions too.
 
     >>> [v.correct for v in verify_batch([(r"\boxed{2}", "2"), (r"\boxed{3}", "2")])]
     [True, False]
@@ -241,8 +270,15 @@ def verify_batch(
     pairs = list(pairs)
     if processes is not None and processes < 1:
         raise ValueError(f"processes must be a positive number, got {processes}")
-    keys = [(_key(c), _key(g)) for c, g in pairs]
-    unique: dict[tuple[Any, Any], int] = {}
+    asked = list(questions) if questions is not None else [None] * len(pairs)
+    if len(asked) != len(pairs):
+        raise ValueError(f"{len(asked)} questions for {len(pairs)} pairs")
+    lenient = opts.extract == "lenient"
+    keys = [
+        (_key(c), _key(g), _key(q) if lenient else None)
+        for (c, g), q in zip(pairs, asked, strict=True)
+    ]
+    unique: dict[tuple[Any, Any, Any], int] = {}
     for i, key in enumerate(keys):
         unique.setdefault(key, i)
     order: Sequence[int] = list(unique.values())
@@ -254,12 +290,12 @@ def verify_batch(
     if processes and processes > 1:
         default_pool(size=processes)
         with ThreadPoolExecutor(max_workers=processes) as executor:
-            futures = {i: executor.submit(_verify, *pairs[i], opts) for i in order}
+            futures = {i: executor.submit(_verify, *pairs[i], opts, asked[i]) for i in order}
             for i, future in futures.items():
                 results[i] = future.result()
     else:
         for i in order:
-            results[i] = _verify(*pairs[i], opts)
+            results[i] = _verify(*pairs[i], opts, asked[i])
     verdicts = [results[unique[key]] for key in keys]
     if model_verifier is not None:
         verdicts = model_verifier.review(verdicts, questions)

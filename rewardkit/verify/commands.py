@@ -40,7 +40,6 @@ from rewardkit.verify.vocabulary import (
     PM,
     SETS,
     TRANSPARENT,
-    AnswerList,
 )
 
 
@@ -91,17 +90,17 @@ class CommandReading:
             return sp.Symbol(name)
         if name in ("boxed", "fbox") and self.at("op", "{"):
             self.next()  # a box may hold several answers: \boxed{1, -2}
-            items = [self.expr(0)]
-            while self._at_separator():
-                self.next()
-                items.append(self.expr(0))
+            value = self._answers()
             self.expect_op("}")
-            return items[0] if len(items) == 1 else AnswerList(*items)
+            return value
         if name in ("operatorname", "mathrm") and self.at("op", "{") and self.at("op", "}", 2):
             inner = self.peek(1)
             if inner.kind == "word" and inner.value.lower() in INTEGER_FUNCTIONS:
                 self.i += 3
                 return self._integer_function(inner.value.lower())
+            if inner.kind == "word" and inner.value.lower() in FUNCTIONS:
+                self.i += 3  # \operatorname{arcsinh}(x)
+                return self._function(inner.value.lower())
         if name in TRANSPARENT:
             return self.arg()
         if name in INTEGER_FUNCTIONS:

@@ -15,20 +15,30 @@ True
 
 from __future__ import annotations
 
-import random
-
 import sympy as sp
-from sympy.core.evalf import PrecisionExhausted
 
-from rewardkit.verify.guarded import MAX_BITS, evaluation_cost
+from rewardkit.verify.labels import (
+    bind_variable,
+    distinct,
+    function_definition,
+    labels,
+    rounds_to,
+)
+from rewardkit.verify.numerals import decimal
+from rewardkit.verify.numeric import (
+    EXACT_DIGITS,
+    differ_at_a_point,
+    evaluate,
+    points,
+    same_value,
+    signed,
+    symbolic_equal,
+)
 from rewardkit.verify.options import VerifyOptions
 from rewardkit.verify.parser import PM, AnswerList, evaluate_roundings
+from rewardkit.verify.vocabulary import Ratio, is_name
 
 __all__ = ["NeedsSymbolic", "values_equal"]
-
-_EXACT_DIGITS = 30  # digits of numeric evaluation where a decimal is involved
-_MAX_DIGITS = 400  # working precision the sign of an exact difference may take
-_POINTS = 4
 
 
 class NeedsSymbolic(Exception):
@@ -36,16 +46,24 @@ class NeedsSymbolic(Exception):
 
 
 def values_equal(
-    a: sp.Basic, b: sp.Basic, options: VerifyOptions, *, symbolic: bool = False
+    a: sp.Basic,
+    b: sp.Basic,
+    options: VerifyOptions,
+    *,
+    symbolic: bool = False,
+    written: tuple[str, ...] = (),
 ) -> bool:
     """Whether parsed answer ``a`` (predicted) equals ``b`` (gold).
 
     Collections (several answers, sets) are order-free and every element must match;
-    tuples, matrices and intervals are compared in order.
+    tuples, matrices and intervals are compared in order; labelled answers position by
+    position. ``written``: the prediction's decimals as written (for
+    ``decimals="as_written"``: the order of ``a`` and ``b`` matters, only a predicted
+    decimal may stand for an exact gold it rounds to).
     """
     if symbolic:  # in a worker, under its deadline and memory limit
         a, b = evaluate_roundings(a), evaluate_roundings(b)
-    return _Comparer(options, symbolic).equal(_expand_pm(a), _expand_pm(b))
+    return _Comparer(options, symbolic, written).equal(_expand_pm(a), _expand_pm(b))
 
 
 def _expand_pm(value: sp.Basic) -> sp.Basic:
@@ -72,9 +90,13 @@ def _is_collection(v: sp.Basic) -> bool:
 
 
 class _Comparer:
-    def __init__(self, options: VerifyOptions, symbolic: bool) -> None:
+    def __init__(self, options: VerifyOptions, symbolic: bool, written: tuple[str, ...]) -> None:
         self.options = options
         self.symbolic = symbolic
+        # each predicted decimal, by its value, with its digits as written
+        self.written = {decimal(text): text for text in written}
+        # 33.3\% is the decimal 0.333 as written: the same digits two places further right
+        self.written.update({decimal(t) * _PERCENT: _percent_text(t) for t in written})
 
     def equal(self, a: sp.Basic, b: sp.Basic) -> bool:
         if a == b and not (a.has(sp.Float) or b.has(sp.Float)):
@@ -86,6 +108,8 @@ class _Comparer:
             return self.equal(a, b.args[1])
         if isinstance(a, sp.Contains) and isinstance(b, sp.Contains):
             return self.equal(a.args[0], b.args[0]) and self.equal(a.args[1], b.args[1])
+        if isinstance(a, Ratio) or isinstance(b, Ratio):
+            return self.ratios_equal(a, b)
         a_set, b_set = _as_solution_set(a), _as_solution_set(b)
         if a_set is not None or b_set is not None:
             a, b = _open_interval(a), _open_interval(b)
@@ -107,10 +131,10 @@ class _Comparer:
                 return self.sets_equal(a, b_set)
         if isinstance(a, sp.Equality) and not isinstance(b, sp.Equality):
             value = _defined_value(a, self.equal)
-            return value is not None and self.equal(value, b)
+            return value is not None and self.equal(bind_variable(a, value, b), b)
         if isinstance(b, sp.Equality) and not isinstance(a, sp.Equality):
             value = _defined_value(b, self.equal)
-            return value is not None and self.equal(a, value)
+            return value is not None and self.equal(a, bind_variable(b, value, a))
         if _is_collection(a) or _is_collection(b):
             return self.collections_equal(a, b)
         if isinstance(a, sp.MatrixBase) or isinstance(b, sp.MatrixBase):
@@ -129,6 +153,10 @@ class _Comparer:
 
     # -- structures ---------------------------------------------------------------------
     def collections_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        if isinstance(a, AnswerList) and isinstance(b, AnswerList):
+            labelled = self.labelled_equal(list(a.args), list(b.args))
+            if labelled is not None:
+                return labelled
         if _is_collection(a) and _is_collection(b):
             return self.unordered_equal(list(a.args), list(b.args))
         single, many = (b, a) if _is_collection(a) else (a, b)
@@ -142,6 +170,35 @@ class _Comparer:
                 self.equal(x, y) for x, y in zip(many.args, items, strict=True)
             )
         return False
+
+    def labelled_equal(self, xs: list[sp.Basic], ys: list[sp.Basic]) -> bool | None:
+        """Answers labelled with different names (``a = 2, b = 5``): name by name against the
+        same labels, else position by position; ``None`` when no side is labelled so."""
+        lx, ly = labels(xs), labels(ys)
+        if not (lx is not None and distinct(lx) or ly is not None and distinct(ly)):
+            return None
+        if len(xs) != len(ys):
+            return False
+        if lx is not None and ly is not None and {n for n, _ in lx} == {n for n, _ in ly}:
+            values = dict(ly)
+            return all(self.equal(value, values[name]) for name, value in lx)
+        return all(self.equal(x, y) for x, y in zip(xs, ys, strict=True))
+
+    def ratios_equal(self, a: sp.Basic, b: sp.Basic) -> bool:
+        """Ratios in the same proportion (``6:8`` is ``3:4``); a two-term ratio is also the
+        number it makes (``3:4`` is ``\\frac{3}{4}``, ``4:1`` is ``4``)."""
+        if isinstance(a, Ratio) and isinstance(b, Ratio):
+            n = len(a.args)
+            return len(b.args) == n and all(
+                self.equal(a.args[i] * b.args[j], b.args[i] * a.args[j])
+                for i in range(n)
+                for j in range(i + 1, n)
+            )
+        ratio, other = (a, b) if isinstance(a, Ratio) else (b, a)
+        if len(ratio.args) != 2 or ratio.args[1] == 0 or not isinstance(other, sp.Expr):
+            return False
+        value = ratio.args[0] / ratio.args[1]
+        return self.equal(value, other) if ratio is a else self.equal(other, value)
 
     def unordered_equal(self, xs: list[sp.Basic], ys: list[sp.Basic]) -> bool:
         """Every element matches exactly one element of the other side."""
@@ -202,6 +259,13 @@ class _Comparer:
         return False
 
     def equations_equal(self, a: sp.Equality, b: sp.Equality) -> bool:
+        fa, fb = function_definition(a), function_definition(b)
+        if fa and fb and a.lhs != b.lhs and any(isinstance(e.lhs, sp.Function) for e in (a, b)):
+            # y = 3x - 1 and f(x) = 3x - 1; g(t) = t^2 and g(u) = u^2
+            (va, ra), (vb, rb) = fa, fb
+            if va is not None and vb is not None and va != vb:
+                ra = ra.xreplace({va: vb})
+            return self.equal(ra, rb)
         if _is_variable(a.lhs) and a.lhs == b.lhs:
             return self.equal(a.rhs, b.rhs)
         if _is_variable(a.rhs) and a.rhs == b.rhs:
@@ -217,22 +281,32 @@ class _Comparer:
 
     # -- expressions ------------------------------------------------------------------------
     def expressions_equal(self, a: sp.Expr, b: sp.Expr) -> bool:
+        if a.is_Float and self.rounds_to_written(a, b):
+            return True
         if a.is_Number and b.is_Number:
             return self.numbers_equal(a, b)
         if not self.symbolic:
-            if _differ_at_a_point(a, b):
+            if differ_at_a_point(a, b):
                 return False
             raise NeedsSymbolic
         if a.has(sp.Limit, sp.Sum, sp.Product) or b.has(sp.Limit, sp.Sum, sp.Product):
             a, b = a.doit(), b.doit()  # in a worker, under its deadline
             if a.is_Number and b.is_Number:
                 return self.numbers_equal(a, b)
-        return _symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
+        return symbolic_equal(a, b, self.tolerance(a, b), self.options.abs_tol)
 
     def numbers_equal(self, a: sp.Number, b: sp.Number) -> bool:
         if a.is_Rational and b.is_Rational or not (a.is_finite and b.is_finite):
             return a == b
-        return bool(_same_value(a, b, self.options.rel_tol, self.options.abs_tol))
+        return bool(same_value(a, b, self.options.rel_tol, self.options.abs_tol))
+
+    def rounds_to_written(self, a: sp.Float, b: sp.Expr) -> bool:
+        """``decimals="as_written"``: the predicted decimal ``a`` is the exact gold ``b``
+        rounded to the places it was written with (``3.14`` for ``\\frac{22}{7}``)."""
+        if self.options.decimals != "as_written" or b.has(sp.Float) or b.free_symbols:
+            return False
+        text = self.written.get(abs(a))
+        return text is not None and rounds_to(b, text, negative=bool(a < 0))
 
     def tolerance(self, a: sp.Basic, b: sp.Basic) -> float | None:
         """The relative tolerance between two values: ``None`` (exact) unless one of them
@@ -249,11 +323,11 @@ class _Comparer:
             raise NeedsSymbolic
         tol = self.tolerance(a, b)
         ratio = None
-        for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
-            va, vb = _evaluate(a, point), _evaluate(b, point)
+        for point in points(a.free_symbols | b.free_symbols, signed(a, b)):
+            va, vb = evaluate(a, point), evaluate(b, point)
             if va is None or vb is None:
                 continue
-            a_zero, b_zero = _same_value(va, sp.S.Zero, tol), _same_value(vb, sp.S.Zero, tol)
+            a_zero, b_zero = same_value(va, sp.S.Zero, tol), same_value(vb, sp.S.Zero, tol)
             if a_zero or b_zero:
                 if a_zero != b_zero:
                     return False
@@ -261,14 +335,24 @@ class _Comparer:
             r = va / vb
             if ratio is None:
                 ratio = r
-            elif _same_value(r, ratio, tol) is False:
+            elif same_value(r, ratio, tol) is False:
                 return False
         if ratio is None:
             return False
         if not positive:
             return True
-        value = ratio.evalf(_EXACT_DIGITS)
+        value = ratio.evalf(EXACT_DIGITS)
         return bool(value.is_real and value > 0)
+
+
+_PERCENT = sp.Rational(1, 100)
+
+
+def _percent_text(text: str) -> str:
+    """``33.3`` as the decimal its percent is, ``0.333``."""
+    whole, _, places = text.partition(".")
+    digits = whole.rjust(3, "0") + places
+    return f"{digits[: -2 - len(places)].lstrip('0') or '0'}.{digits[-2 - len(places) :]}"
 
 
 def _dedup(items: list[sp.Basic]) -> list[sp.Basic]:
@@ -295,6 +379,8 @@ def _defined_value(eq: sp.Equality, equal) -> sp.Basic | None:
         return rhs
     if _is_variable(rhs):
         return lhs
+    if is_name(lhs) and not rhs.free_symbols:  # AB = 6, P(A) = 1/3: a named quantity
+        return rhs
     if not lhs.free_symbols and not rhs.free_symbols:
         return rhs if equal(lhs, rhs) else None
     return None
@@ -377,115 +463,3 @@ def _as_solution_set(value: sp.Basic) -> sp.Basic | None:
     if cls is sp.StrictGreaterThan:
         return sp.Interval.open(rhs, sp.oo)
     return sp.Interval(rhs, sp.oo)
-
-
-# Exact rational points: a polynomial or rational function evaluates to an exact number, so
-# no rounding can make x^100 look equal to x^100 + 1.
-_POSITIVE = tuple(
-    sp.Rational(p, q)
-    for p, q in ((7, 5), (11, 13), (17, 7), (5, 3), (19, 11), (13, 17), (23, 9), (3, 7))
-)
-_SIGNED = tuple(
-    sp.Rational(p, q)
-    for p, q in ((-7, 5), (11, 13), (-17, 7), (-5, 3), (19, 11), (-13, 17), (-23, 9), (3, 7))
-)
-
-
-def _points(symbols: set[sp.Symbol], signed: bool = False) -> list[dict[sp.Symbol, sp.Rational]]:
-    """Points to evaluate expressions at: positive ones (as graders read
-    ``\\sqrt{x}\\sqrt{y} = \\sqrt{xy}``), and also negative ones when ``signed`` (an
-    absolute value or a floor is only told apart from its argument there)."""
-    ordered = sorted(symbols, key=lambda s: s.name)
-    if not ordered:
-        return [{}]
-    rng = random.Random(20240917)
-    values = [_POSITIVE] + ([_SIGNED] if signed else [])
-    return [{s: rng.choice(pool) for s in ordered} for pool in values for _ in range(_POINTS)]
-
-
-def _signed(*exprs: sp.Basic) -> bool:
-    return any(e.has(sp.Abs, sp.floor, sp.ceiling, sp.sign) for e in exprs)
-
-
-def _evaluate(expr: sp.Expr, point: dict[sp.Symbol, sp.Rational]) -> sp.Expr | None:
-    """The exact value of ``expr`` at ``point``, or ``None`` where it is undefined."""
-    value = expr.xreplace(point) if point else expr
-    if not value.is_number or value.has(sp.nan, sp.zoo, sp.oo, -sp.oo):
-        return None
-    return value
-
-
-def _same_value(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float = 0.0) -> bool | None:
-    """Whether two numbers are equal: exactly when ``rel_tol`` is ``None`` (the sign of
-    their difference is evaluated to 20 significant digits, adaptively, so cancellation
-    cannot hide it), else within the tolerances. ``None`` when it cannot be told."""
-    try:
-        if rel_tol is None:
-            difference = a - b
-            if difference == 0:
-                return True
-            if difference.is_Rational:
-                return False
-            value = difference.evalf(20, strict=True, maxn=_MAX_DIGITS)
-            return bool(value == 0)
-        va, vb = a.evalf(_EXACT_DIGITS), b.evalf(_EXACT_DIGITS)
-        if not (va.is_number and vb.is_number):
-            return None
-        gap = abs(va - vb)
-        return bool(gap <= rel_tol * max(abs(va), abs(vb)) or gap <= abs_tol)
-    except PrecisionExhausted:
-        return True  # no significant digit in the difference: zero
-    except (TypeError, ValueError, ArithmeticError):
-        return None
-
-
-def _differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
-    """Whether two plain expressions (numbers, names, integer powers) take different exact
-    values at one rational point: then they differ, no symbolic work needed. ``False``
-    means "cannot tell here", never "equal"."""
-    if a.has(sp.Float) or b.has(sp.Float):
-        return False
-    if evaluation_cost(a)[0] + evaluation_cost(b)[0] > MAX_BITS:
-        return False  # too costly to compute here: a worker decides under its deadline
-    point = {
-        s: _POSITIVE[k % len(_POSITIVE)]
-        for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))
-    }
-    va, vb = _gaussian(a.xreplace(point)), _gaussian(b.xreplace(point))
-    return va is not None and vb is not None and va != vb
-
-
-def _gaussian(value: sp.Basic) -> tuple[sp.Rational, sp.Rational] | None:
-    """``(re, im)`` of a number ``p + q i`` with rational ``p`` and ``q``, else ``None``."""
-    if value.is_Rational:
-        return value, sp.S.Zero
-    if value is sp.I:
-        return sp.S.Zero, sp.S.One
-    if (
-        value.is_Mul
-        and len(value.args) == 2
-        and value.args[1] is sp.I
-        and value.args[0].is_Rational
-    ):
-        return sp.S.Zero, value.args[0]
-    if value.is_Add and len(value.args) == 2:
-        parts = [_gaussian(arg) for arg in value.args]
-        if parts[0] is not None and parts[1] is not None:
-            return parts[0][0] + parts[1][0], parts[0][1] + parts[1][1]
-    return None
-
-
-def _symbolic_equal(a: sp.Expr, b: sp.Expr, rel_tol: float | None, abs_tol: float) -> bool:
-    """Equal at several points; when no point can be evaluated, ``simplify`` decides."""
-    checked = 0
-    for point in _points(a.free_symbols | b.free_symbols, _signed(a, b)):
-        va, vb = _evaluate(a, point), _evaluate(b, point)
-        if va is None or vb is None:
-            continue
-        same = _same_value(va, vb, rel_tol, abs_tol)
-        if same is False:
-            return False
-        checked += same is True
-    if checked:
-        return True
-    return sp.simplify(a - b) == 0

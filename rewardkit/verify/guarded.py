@@ -298,6 +298,16 @@ def root(radicand: sp.Basic, index: sp.Basic) -> sp.Basic:
     return power(radicand, 1 / index)
 
 
+def remainder(a: sp.Basic, b: sp.Basic) -> sp.Basic:
+    """``a \\bmod b`` of two integers (the remainder has the sign of ``b``)."""
+    check_scalar(a, b)
+    if not (a.is_Integer and b.is_Integer):
+        raise MathParseError("mod of something that is not an integer")
+    if b == 0:
+        raise MathParseError("mod zero")
+    return sp.Integer(int(a) % int(b))
+
+
 def factorial(n: sp.Basic) -> sp.Basic:
     check_scalar(n)
     if n.is_Integer:

@@ -107,9 +107,8 @@ _UNICODE_RE = re.compile("|".join(map(re.escape, _UNICODE)))
 _CURRENCY = re.compile(r"[\u20ac\u00a3\u00a5\u20b9]|\\(?:euro|pounds|yen|textdollar)(?![A-Za-z])")
 _TIMES_TEN = re.compile(r"(?<=\d)\s*[xX]\s*(?=10\s*\^)")  # 6.02 x 10^23
 _SIZING = re.compile(r"\\(?:left|right|[bB]igg?[lr]?)(?![A-Za-z])\s*(?:\.(?!\d))?")
-_SPACING = re.compile(
-    r"(\\\\)|\\[,;:! ]|\\q?quad(?![A-Za-z])|~|\\(?:displaystyle|textstyle)(?![A-Za-z])"
-)
+# \quad is kept: between two values it separates them (3 \quad 4 is not 34)
+_SPACING = re.compile(r"(\\\\)|\\[,;:! ]|~|\\(?:displaystyle|textstyle)(?![A-Za-z])")
 _DELIMS = re.compile(r"(\\\\)|\\[\[\]()]")
 
 
@@ -207,9 +206,14 @@ SHORT_WORDS = frozenset(
         "lcm",
         "max",
         "pct",
+        "mod",
+        "day",
     }
 )
-_NAMED_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min", "sin", "cos", "tan", "log", "ln", "exp"})
+_NAMED_FUNCTIONS = frozenset(
+    {"gcd", "lcm", "max", "min", "sin", "cos", "tan", "log", "ln", "exp", "sinh", "cosh", "tanh"}
+    | {"arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "arsinh", "arcosh", "artanh"}
+)
 # Currency codes: capitals that are a unit, not a product of points (40 USD).
 CURRENCY_CODES = frozenset({"USD", "EUR", "GBP", "JPY", "INR", "CAD", "AUD", "CNY", "RMB", "CHF"})
 _ORDINAL_SUFFIXES = frozenset({"st", "nd", "rd", "th"})
@@ -241,10 +245,13 @@ def tokenize(text: str) -> list[Token]:
         raise MathParseError(f"nesting deeper than {MAX_DEPTH}", reason="too_deep")
     tokens: list[Token] = []
     brackets: list[str] = []
+    environments = 0
     i, n = 0, len(text)
     while i < n:
         c = text[i]
         if c.isspace():
+            if c == "\n" and not brackets and not environments and _line_break(text, i, tokens):
+                tokens.append(Token("op", ";", i))  # one value a line
             i += 1
             continue
         if c.isdigit() or (c == "." and i + 1 < n and text[i + 1].isdigit()):
@@ -284,6 +291,7 @@ def tokenize(text: str) -> list[Token]:
             continue
         if c == "\\":
             i = _lex_backslash(text, i, tokens, brackets)
+            environments += {"begin": 1, "end": -1}.get(tokens[-1].kind, 0)
             continue
         if c in _OPS:
             if c in "([{":
@@ -296,6 +304,21 @@ def tokenize(text: str) -> list[Token]:
         raise MathParseError(f"unexpected character {c!r} at {i}")
     tokens.append(Token("eof", "", n))
     return tokens
+
+
+_NEXT_VALUE = re.compile(r"\s*(?:[A-Za-z0-9(\[]|\\(?:d?frac|sqrt|pi)(?![A-Za-z]))")
+
+
+def _line_break(text: str, i: int, tokens: list[Token]) -> bool:
+    """Whether the newline at ``text[i]`` separates two values (``3\\n4``), rather than
+    continuing one expression over two lines."""
+    if not tokens:
+        return False
+    last = tokens[-1]
+    ends_value = last.kind in ("num", "letter", "word", "text") or (
+        last.kind == "op" and last.value in ")]}"
+    )
+    return ends_value and _NEXT_VALUE.match(text, i + 1) is not None
 
 
 def _lex_backslash(text: str, i: int, tokens: list[Token], brackets: list[str]) -> int:

@@ -52,11 +52,15 @@ WRONG_BY_MODEL = "wrong_by_model"
 INVALID_BY_MODEL = "invalid_by_model"
 MODEL_UNAVAILABLE = "model_unavailable"
 MODEL_UNPARSEABLE = "model_unparseable"
-MODEL_REASONS = (OK_BY_MODEL, WRONG_BY_MODEL, INVALID_BY_MODEL, MODEL_UNAVAILABLE)
-MODEL_REASONS += (MODEL_UNPARSEABLE,)
+MODEL_REASONS = (
+    OK_BY_MODEL,
+    WRONG_BY_MODEL,
+    INVALID_BY_MODEL,
+    MODEL_UNAVAILABLE,
+    MODEL_UNPARSEABLE,
+)
 FORWARDED = "wrong_answer"  # the one rules' outcome the model may overturn
-_REASON_OF = {"correct": OK_BY_MODEL, "incorrect": WRONG_BY_MODEL, "invalid": INVALID_BY_MODEL}
-assert set(_REASON_OF) == set(VERDICTS)
+_REASON_OF = dict(zip(VERDICTS, (OK_BY_MODEL, WRONG_BY_MODEL, INVALID_BY_MODEL), strict=True))
 
 
 class VerifierBackend(Protocol):
@@ -120,6 +124,7 @@ class ModelVerifier:
         cache: ``True`` (the judge's default SQLite cache), a path, a ``JudgeCache`` or
             ``False``: verdicts are stored there and never asked twice.
         max_tokens: the reply budget (default: the format's, from its model card).
+        temperature: the sampling temperature (0: greedy, as the cards use).
         max_answer_chars, max_question_chars: texts are cut to this size for the model.
         **backend_options: passed to the backend (``max_concurrency``, ``timeout``, ...).
     """
@@ -129,7 +134,7 @@ class ModelVerifier:
         format: str,
         model: str | None = None,
         *,
-        backend: Any = "openai",
+        backend: VerifierBackend | str = "openai",
         base_url: str | None = None,
         api_key_env: str | None = None,
         cache: Any = True,
@@ -245,7 +250,13 @@ class ModelVerifier:
         ]
         client = JudgeClient(self.backend, self.cache)
         start = time.monotonic()
-        outcomes = await client.send(requests)
+        try:
+            outcomes = await client.send(requests)
+        except Exception as exc:  # a backend that breaks its promise must not end a run
+            logger.exception("model verifier backend %r failed", self.backend)
+            outcomes = [JudgeFailure("judge_unavailable", f"{type(exc).__name__}: {exc}")] * len(
+                requests
+            )
         self.stats.add(latency_s=time.monotonic() - start, cache_hits=client.cache_hits)
         reviewed = list(verdicts)
         failures: dict[str, int] = {}

@@ -1,5 +1,5 @@
 r"""Numbers and words: integers, decimals, mixed and repeating fractions, numbers in a
-base, letters, named constants and the unit words that follow a value.
+base, number words, letters, named constants and the unit words that follow a value.
 
 A mixin of the parser (:class:`~rewardkit.verify.parser._Parser` supplies the token access
 and ``expr``).
@@ -7,6 +7,8 @@ and ``expr``).
 >>> from rewardkit.verify.parser import parse_math
 >>> parse_math(r"2\frac{1}{2}"), parse_math("1011_2"), parse_math(r"0.\overline{3}")
 (5/2, 11, 1/3)
+>>> number_from_words("two hundred fifty six"), number_from_words("twenty one two")
+(256, None)
 """
 
 from __future__ import annotations
@@ -31,6 +33,62 @@ def decimal(text: str) -> sp.Float:
     return sp.Float(text, max(15, digits + 2))
 
 
+_UNITS = (
+    "zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen "
+    "fifteen sixteen seventeen eighteen nineteen"
+).split()
+_SMALL = {word: n for n, word in enumerate(_UNITS)}
+_TENS = {
+    word: 10 * n
+    for n, word in enumerate("twenty thirty forty fifty sixty seventy eighty ninety".split(), 2)
+}
+_SCALES = {"thousand": 10**3, "million": 10**6, "billion": 10**9, "trillion": 10**12}
+
+
+def number_from_words(words: str) -> int | None:
+    """The number that English number words name (``thirty six``, ``one hundred and five``,
+    ``fifteen hundred``, ``three thousand two hundred``), or ``None``. Expects lower-case
+    words separated by spaces (hyphens already spaces)."""
+    parts = [w for w in words.split() if w != "and"]
+    if not parts or parts[0] in _SCALES:
+        return None
+    total, chunk, last_scale = 0, [], None
+    for word in parts:
+        if word in _SCALES:
+            scale = _SCALES[word]
+            value = _below_thousand(chunk)
+            if value is None or value == 0 or (last_scale is not None and scale >= last_scale):
+                return None
+            total, chunk, last_scale = total + value * scale, [], scale
+        else:
+            chunk.append(word)
+    if chunk:
+        value = _below_thousand(chunk)
+        if value is None:
+            return None
+        total += value
+    return total
+
+
+def _below_thousand(words: list[str]) -> int | None:
+    if "hundred" not in words:
+        return _below_hundred(words)
+    k = words.index("hundred")
+    head = _below_hundred(words[:k]) if k else 1
+    rest = _below_hundred(words[k + 1 :]) if words[k + 1 :] else 0
+    if not head or rest is None or (words[k + 1 :] and rest == 0):
+        return None
+    return head * 100 + rest
+
+
+def _below_hundred(words: list[str]) -> int | None:
+    if len(words) == 1:
+        return _SMALL.get(words[0], _TENS.get(words[0]))
+    if len(words) == 2 and words[0] in _TENS and 1 <= _SMALL.get(words[1], 0) <= 9:
+        return _TENS[words[0]] + _SMALL[words[1]]
+    return None
+
+
 class NumberReading:
     """Reading numbers, letters, words and units (a mixin of the parser)."""
 
@@ -45,6 +103,7 @@ class NumberReading:
             return sp.Integer(int(digits))
         if self.at("cmd", "overline") and "." in digits and "e" not in digits.lower():
             return self._repeating(digits)
+        self.decimals.append(digits)
         return decimal(digits)
 
     def _mixed_fraction(self) -> sp.Basic | None:
@@ -93,7 +152,12 @@ class NumberReading:
         self.next()  # "_"
         if self.at("op", "{"):
             self.next()
+            wrapped = self.at("op", "(")  # 1011_{(2)}
+            if wrapped:
+                self.next()
             base_tok = self.next()
+            if wrapped:
+                self.expect_op(")")
             self.expect_op("}")
         else:
             base_tok = self.next()

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 
 import sympy as sp
 
+from rewardkit.verify.annotations import AnnotationReading
 from rewardkit.verify.cache import LRUCache
 from rewardkit.verify.commands import CommandReading
 from rewardkit.verify.environments import StructureReading
@@ -39,14 +40,13 @@ from rewardkit.verify.guarded import (
     apply_function,
     as_set,
     binomial,
-    check_scalar,
     divide,
     evaluate_roundings,
     factorial,
     multiply,
     negate,
     number_bits,
-    power,
+    remainder,
 )
 from rewardkit.verify.lexer import Token, clean_latex, tokenize
 from rewardkit.verify.numerals import NumberReading
@@ -62,12 +62,12 @@ from rewardkit.verify.vocabulary import (
     FUNCTIONS,
     MUL_CMDS,
     MULTIPLIERS,
-    ORDINALS,
     PERCENT_WORDS,
     PM,
     RELATIONS,
     SEPARATOR_WORDS,
     SET_OPS,
+    STYLES,
     AnswerList,
     is_unit_word,
     starts_primary,
@@ -92,7 +92,9 @@ class Parsed:
 
     ``percent``: a ``%`` was applied (the value is already divided by 100); ``degrees``:
     a ``^\\circ`` mark was dropped; ``units``: unit words that were dropped;
-    ``bases``: ``(digits, base)`` of each number written in a base (``1011_2``).
+    ``bases``: ``(digits, base)`` of each number written in a base (``1011_2``);
+    ``moduli``: the modulus of each ``\\pmod{n}``; ``decimals``: each decimal literal as
+    written (``3.14``: how many places the writer gave).
     """
 
     expr: sp.Basic
@@ -100,6 +102,8 @@ class Parsed:
     degrees: bool = False
     units: tuple[str, ...] = ()
     bases: tuple[tuple[str, int], ...] = ()
+    moduli: tuple[int, ...] = ()
+    decimals: tuple[str, ...] = ()
 
 
 def parse_math(text: str) -> sp.Basic:
@@ -141,9 +145,20 @@ _BYTES_PER_CHAR = 64  # measured: a parsed 1,300-character sum of powers holds ~
 
 def _parse(text: str) -> tuple[Parsed, int]:
     """The parsed answer and the bits of the big numbers it holds."""
-    parser = _Parser(tokenize(clean_latex(text)))
+    tokens = tokenize(clean_latex(text))
+    parser = _Parser(list(tokens))
     try:
-        expr = parser.parse_top()
+        try:
+            expr = parser.parse_top()
+        except MathParseError:
+            # \Pr(X = 2) = \frac14, E[X] = 3.5: a label the grammar does not read names the
+            # value after the top-level "=" (the label is never evaluated)
+            split = _label_split(tokens)
+            if split is None:
+                raise
+            parser = _Parser(tokens[split + 1 :])
+            label = sp.Symbol("".join(t.value for t in tokens[:split]))
+            expr = sp.Eq(label, parser.parse_top(), evaluate=False)
     except RecursionError:
         raise MathParseError("expression nested too deeply", reason="too_deep") from None
     except (TypeError, AttributeError, ValueError, ArithmeticError) as error:
@@ -157,11 +172,30 @@ def _parse(text: str) -> tuple[Parsed, int]:
         degrees=parser.degrees,
         units=tuple(parser.units),
         bases=tuple(parser.bases),
+        moduli=tuple(parser.moduli),
+        decimals=tuple(parser.decimals),
     )
     return parsed, number_bits(expr)
 
 
-class _Parser(NumberReading, CommandReading, StructureReading):
+def _label_split(tokens: list[Token]) -> int | None:
+    """Index of the top-level ``=`` after a name with brackets (``P(A \\cap B) =``), or None."""
+    if not tokens or tokens[0].kind not in ("letter", "word", "cmd"):
+        return None
+    depth, bracketed = 0, False
+    for k, tok in enumerate(tokens):
+        if tok.kind == "op" and tok.value in ("(", "[", "{", "\\{"):
+            depth, bracketed = depth + 1, True
+        elif tok.kind == "op" and tok.value in (")", "]", "}", "\\}"):
+            depth -= 1
+            if depth < 0:
+                return None
+        elif tok.kind == "op" and tok.value == "=" and depth == 0:
+            return k if bracketed and k + 1 < len(tokens) - 1 else None
+    return None
+
+
+class _Parser(NumberReading, CommandReading, StructureReading, AnnotationReading):
     """The Pratt core: token access, binding powers, prefix and infix positions."""
 
     def __init__(self, tokens: list[Token]) -> None:
@@ -174,6 +208,15 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         self.degrees = False
         self.units: list[str] = []
         self.bases: list[tuple[str, int]] = []
+        self.moduli: list[int] = []
+        self.decimals: list[str] = []
+
+    def parse_top(self) -> sp.Basic:
+        """The whole answer, up to the end of the text."""
+        value = self._answers()
+        if not self.at("eof"):
+            raise self.fail(self.peek())
+        return value
 
     # -- token access ---------------------------------------------------------------
     def peek(self, ahead: int = 0) -> Token:
@@ -199,34 +242,14 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         what = tok.value or tok.kind
         return MathParseError(f"unexpected {what!r} at {tok.pos}")
 
-    # -- entry points -----------------------------------------------------------------
-    def parse_top(self) -> sp.Basic:
-        items = [self.expr(0)]
-        while self._at_separator():
-            self.next()
-            if self.at("eof"):
-                break
-            items.append(self.expr(0))
-        if not self.at("eof"):
-            raise self.fail(self.peek())
-        return items[0] if len(items) == 1 else AnswerList(*items)
-
-    def _at_separator(self) -> bool:
-        tok = self.peek()
-        if tok.kind == "op":
-            return tok.value in ",;"
-        if tok.kind == "word":
-            return tok.value.lower() in SEPARATOR_WORDS
-        if tok.kind == "text":
-            return text_kind(tok.value) == "separator"
-        return False
-
     def expr(self, rbp: int) -> sp.Basic:
         self.depth += 1
         if self.depth > MAX_RECURSION:
             raise MathParseError("expression nested too deeply", reason="too_deep")
         left = self.nud(self.next())
         while True:
+            if self._skip_annotation():
+                continue
             tok = self.peek()
             word = tok.value.strip().lower() if tok.kind in ("text", "word") else ""
             if word in PERCENT_WORDS:
@@ -238,11 +261,11 @@ class _Parser(NumberReading, CommandReading, StructureReading):
                 self.next()
                 left = multiply(left, MULTIPLIERS[word])
                 continue
-            if tok.kind == "text" and text_kind(tok.value) in ("words", "empty"):
+            unit = tok.kind == "text" and text_kind(tok.value) in ("words", "empty")
+            if unit or tok.kind == "word" and is_unit_word(tok.value) and self.fn_arg == 0:
                 self._skip_unit()
-                continue
-            if tok.kind == "word" and is_unit_word(tok.value) and self.fn_arg == 0:
-                self._skip_unit()
+                if self.at("num"):
+                    break  # 3 \text{ cm by } 4: two values, never their product
                 continue
             if tok.kind == "cmd" and tok.value in ("mathrm", "mbox") and self._unit_group():
                 continue
@@ -282,7 +305,7 @@ class _Parser(NumberReading, CommandReading, StructureReading):
                 return BP_CHOOSE
             if value in ("pm", "mp"):
                 return BP_ADD
-            if value in MUL_CMDS or value == "div":
+            if value in MUL_CMDS or value in ("div", "bmod", "mod"):
                 return BP_MUL
             if value == "degree":
                 return BP_POSTFIX
@@ -310,7 +333,7 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         if kind == "num":
             return self._number(tok)
         if kind == "letter":
-            if value in "fgh":
+            if value not in "ei":
                 named = self._function_name(value)
                 if named is not None:
                     return named
@@ -318,10 +341,16 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         if kind == "word":
             return self._word(tok)
         if kind == "cmd":
+            if value in ("quad", "qquad"):
+                return self.nud(self.next())
             return self._command(tok)
         if kind == "text":
             if text_kind(value) == "empty":  # \text{\$}18: a currency sign, now blank
                 return self.nud(self.next())
+            if value.strip().lower() in ("the", "a", "an"):
+                return self.nud(self.next())  # \text{the } 4^{\text{th}} \text{ term}
+            if text_kind(value) == "words" and self.at("op", "="):
+                return sp.Symbol(" ".join(value.split()))  # \text{Area} = 24: a name
             if text_kind(value) != "math":
                 raise self.fail(tok)
             return self._sub_parse(value)
@@ -349,14 +378,21 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         raise self.fail(tok)
 
     def _sub_parse(self, content: str) -> sp.Basic:
-        sub = _Parser(tokenize(content))
+        return self._sub_parse_tokens(tokenize(content), whole=False)
+
+    def _sub_parse_tokens(self, tokens: list[Token], *, whole: bool) -> sp.Basic:
+        """Parse ``tokens`` on their own (one value, or a whole answer), keeping their notes."""
+        sub = _Parser(tokens)
         sub.depth = self.depth
-        value = sub.expr(0)
+        value = sub._answers() if whole else sub.expr(0)
         if not sub.at("eof"):
             raise sub.fail(sub.peek())
         self.percent |= sub.percent
         self.degrees |= sub.degrees
         self.units.extend(sub.units)
+        self.bases.extend(sub.bases)
+        self.moduli.extend(sub.moduli)
+        self.decimals.extend(sub.decimals)
         return value
 
     # -- infix and postfix positions --------------------------------------------------
@@ -405,6 +441,8 @@ class _Parser(NumberReading, CommandReading, StructureReading):
                 return multiply(left, self.expr(BP_MUL))
             if value == "div":
                 return divide(left, self.expr(BP_MUL))
+            if value in ("bmod", "mod"):
+                return remainder(left, self.expr(BP_MUL))
             if value == "degree":
                 return self._degrees(left)
             if value == "choose":
@@ -415,75 +453,28 @@ class _Parser(NumberReading, CommandReading, StructureReading):
         self.i -= 1
         return multiply(left, self.expr(BP_IMPLICIT))
 
-    def _superscript(self, left: sp.Basic) -> sp.Basic:
-        ordinal = self._ordinal_mark()
-        if ordinal:
-            self.i += ordinal
-            return left
-        if self.at("cmd", "circ"):
-            self.next()
-            return self._degrees(left)
-        if self.at("op", "{") and self.at("cmd", "circ", 1) and self.at("op", "}", 2):
-            self.i += 3
-            return self._degrees(left)
-        if self.at("num"):
-            return power(left, self._number(self.next()))
-        return power(left, self.arg())
-
-    def _ordinal_mark(self) -> int:
-        """Tokens of an ordinal mark after ``^`` (``n^{th}``, ``2^\\text{nd}``), or 0."""
-        tok = self.peek()
-        if tok.kind == "text" and tok.value.strip() in ORDINALS:
-            return 1
-        if (
-            tok.value == "{"
-            and self.peek(3).value == "}"
-            and self.peek(1).value + self.peek(2).value in ORDINALS
-        ):
-            return 4
-        return 0
-
-    def _degrees(self, left: sp.Basic) -> sp.Basic:
-        if self.fn_arg:  # sin 30^\circ: the argument of a function is in radians
-            return left * sp.pi / 180
-        self.degrees = True
-        return left
-
     def _subscript(self, left: sp.Basic) -> sp.Basic:
+        """``x_1``, ``x_{12}``, ``S_{\\max}``, ``A_{\\text{max}}``: a name with an index."""
         if not isinstance(left, sp.Symbol) or left is PM:
             raise MathParseError("subscript on something that is not a variable")
-        if self.at("op", "{"):
-            self.next()
-            parts = []
-            while not self.at("op", "}"):
-                tok = self.next()
-                if tok.kind not in ("num", "letter", "word") and tok.value not in ",+-":
-                    raise self.fail(tok)
-                parts.append(tok.value)
-            self.next()
-            sub = "".join(parts)
-        else:
+        if not self.at("op", "{"):
             tok = self.next()
-            if tok.kind not in ("num", "letter"):
+            named = tok.kind == "cmd" and tok.value.isalpha()  # S_\max
+            if tok.kind not in ("num", "letter") and not named:
                 raise self.fail(tok)
-            sub = tok.value
-        return sp.Symbol(f"{left.name}_{sub}")
-
-    def _relation(self, left: sp.Basic, op: str) -> sp.Basic:
-        links = [(op, left, self.expr(BP_RELATION))]
-        while True:
-            tok = self.peek()
-            nxt = tok.value if tok.kind in ("op", "cmd") else None
-            if nxt in ("<", ">") and self.at("op", "=", 1):
-                self.i += 2
-                nxt += "="
-            elif nxt in RELATIONS:
-                self.next()
+            return sp.Symbol(f"{left.name}_{tok.value}")
+        self.next()
+        parts, depth = [], 1
+        while depth:
+            tok = self.next()
+            if tok.kind == "op" and tok.value in "{}":
+                depth += 1 if tok.value == "{" else -1
+            elif tok.kind == "cmd" and tok.value in STYLES:
+                continue  # S_{\mathrm{max}}: a style, not part of the name
+            elif tok.kind in ("num", "letter", "word") or tok.value in (",", "+", "-"):
+                parts.append(tok.value)
+            elif tok.kind in ("cmd", "text") and tok.value.strip().isalpha():
+                parts.append(tok.value.strip())
             else:
-                break
-            links.append((nxt, links[-1][2], self.expr(BP_RELATION)))
-        for o, a, b in links:
-            if o != "=":
-                check_scalar(a, b)  # an order between sets or tuples means nothing
-        relations = [RELATIONS[o](a, b, evaluate=False) for o, a, b in links]
-        return relations[0] if len(relations) == 1 else sp.And(*relations, evaluate=False)
+                raise self.fail(tok)
+        return sp.Symbol(f"{left.name}_{''.join(parts)}")

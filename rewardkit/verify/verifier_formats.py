@@ -83,6 +83,19 @@ def _region(reply: str) -> str | ModelReading:
     return reply
 
 
+_OPENING = r"\A[\s*_`\"'(\[]*"  # markdown, quotes and brackets before a reply's first word
+
+
+def _opening_or_last(region: str, pattern: re.Pattern[str], words: dict[str, str]) -> ModelReading:
+    """The verdict word a reply opens with (the cards ask for the word alone; what follows
+    is commentary, which may use the other word: "False. The true answer is 13"), else the
+    last one in it."""
+    opening = re.compile(_OPENING + pattern.pattern, pattern.flags).match(region)
+    if opening:
+        return ModelReading(words[opening.group(1).lower()])
+    return _last_word(region, pattern, words)
+
+
 def _last_word(region: str, pattern: re.Pattern[str], words: dict[str, str]) -> ModelReading:
     """The verdict of the last match of ``pattern`` (group 1, looked up in ``words``)."""
     last = None
@@ -117,7 +130,7 @@ def parse_tinyv(reply: str) -> ModelReading:
         return region
     if _TINYV_ANSWER in region:
         region = region[region.rfind(_TINYV_ANSWER) + len(_TINYV_ANSWER) :]
-    return _last_word(region, _TRUE_FALSE, {"true": CORRECT, "false": INCORRECT})
+    return _opening_or_last(region, _TRUE_FALSE, {"true": CORRECT, "false": INCORRECT})
 
 
 # -- xVerify (IAAR-Shanghai/xVerify-*): "Correct" or "Incorrect" -------------------
@@ -160,7 +173,8 @@ def parse_xverify(reply: str) -> ModelReading:
     region = _region(reply)
     if isinstance(region, ModelReading):
         return region
-    return _last_word(region, _CORRECT_INCORRECT, {"correct": CORRECT, "incorrect": INCORRECT})
+    words = {"correct": CORRECT, "incorrect": INCORRECT}
+    return _opening_or_last(region, _CORRECT_INCORRECT, words)
 
 
 # -- CompassVerifier (open-compass/CompassVerifier, CV_PROMPT): A / B / C ------------
@@ -214,7 +228,9 @@ Judging the correctness of the candidate's answer:
 """
 _LETTERS = {"a": CORRECT, "b": INCORRECT, "c": INVALID}
 _BOXED_LETTER = re.compile(r"\\boxed\{\s*([ABC])\s*\}")
-_LONE_LETTER = re.compile(r"\A[\s*(\[]*([ABC])[\s*)\].]*(?::[^\n]*)?\s*\Z")
+# on the stripped reply: no two runs of the pattern can take the same characters (linear)
+_LONE_LETTER = re.compile(r"\A[*(\[]*([ABC])[*)\].]*(?::[^\n]*)?\Z")
+_OPENING_LETTER = re.compile(r"\A[\s*(\[]*([ABC])[ \t*)\].]*(?:\n|:|-|\Z)")
 _GRADE_WORD = re.compile(r"\b(correct|incorrect|invalid|incomplete|repetitive|refusal)\b", re.I)
 _GRADE_WORDS = {
     "correct": CORRECT,
@@ -235,10 +251,10 @@ def parse_compassverifier(reply: str) -> ModelReading:
     boxed = _last_word(region, _BOXED_LETTER, _LETTERS)
     if boxed.verdict is not None:
         return boxed
-    lone = _LONE_LETTER.match(region)
-    if lone:
-        return ModelReading(_LETTERS[lone.group(1).lower()])
-    return _last_word(region, _GRADE_WORD, _GRADE_WORDS)
+    letter = _LONE_LETTER.match(region.strip()) or _OPENING_LETTER.match(region)
+    if letter:
+        return ModelReading(_LETTERS[letter.group(1).lower()])
+    return _opening_or_last(region, _GRADE_WORD, _GRADE_WORDS)
 
 
 # -- TIGER-Lab general-verifier: "Final Decision: Yes" / "Final Decision: No" ---------

@@ -12,12 +12,18 @@ from __future__ import annotations
 import re
 
 import sympy as sp
+from sympy.core.function import AppliedUndef
 
 from rewardkit.verify.lexer import CAPITAL_GREEK, GREEK_LETTERS, MIN_WORD
 
 
 class AnswerList(sp.Tuple):
     """Several answers given together (``1, 2``; ``x=1 or x=2``): compared order-free."""
+
+
+class Ratio(sp.Tuple):
+    """A ratio ``a : b`` (or ``a : b : c``): equal to ratios in the same proportion, and a
+    two-term ratio to the number ``a / b``."""
 
 
 # The two signs of ``\pm``: an expression in PM stands for its values at PM = 1 and -1.
@@ -34,9 +40,24 @@ FUNCTIONS = {
     "arccos": sp.acos,
     "arctan": sp.atan,
     "arccot": sp.acot,
+    "arcsec": sp.asec,
+    "arccsc": sp.acsc,
     "sinh": sp.sinh,
     "cosh": sp.cosh,
     "tanh": sp.tanh,
+    "coth": sp.coth,
+    "sech": sp.sech,
+    "csch": sp.csch,
+    # inverse hyperbolic functions in the spellings in use (ISO ar-, common arc-, a-)
+    "arcsinh": sp.asinh,
+    "arsinh": sp.asinh,
+    "asinh": sp.asinh,
+    "arccosh": sp.acosh,
+    "arcosh": sp.acosh,
+    "acosh": sp.acosh,
+    "arctanh": sp.atanh,
+    "artanh": sp.atanh,
+    "atanh": sp.atanh,
     "exp": sp.exp,
     "ln": sp.log,
     "log": sp.log,
@@ -52,7 +73,19 @@ PERCENT_WORDS = frozenset({"percent", "pct", "percentage", "per cent"})
 ARROWS = frozenset({"to", "rightarrow"})
 ORDINALS = frozenset({"st", "nd", "rd", "th"})
 INTEGER_FUNCTIONS = frozenset({"gcd", "lcm", "max", "min"})
-INVERSE = {"sin": sp.asin, "cos": sp.acos, "tan": sp.atan, "cot": sp.acot}
+# f^{-1}: the inverse function (sin^{-1} is arcsin, sinh^{-1} is arsinh), not 1/f.
+INVERSE = {
+    "sin": sp.asin,
+    "cos": sp.acos,
+    "tan": sp.atan,
+    "cot": sp.acot,
+    "sec": sp.asec,
+    "csc": sp.acsc,
+    "sinh": sp.asinh,
+    "cosh": sp.acosh,
+    "tanh": sp.atanh,
+    "coth": sp.acoth,
+}
 # Greek letters are plain symbols (pi is a constant, handled apart).
 GREEK = (frozenset(GREEK_LETTERS + CAPITAL_GREEK) - {"pi"}) | {
     "varepsilon",
@@ -94,6 +127,10 @@ TRANSPARENT = frozenset(
         "tilde",
     }
 )
+# Commands that only style letters: 2^{\rm nd}, 5^{\mathrm{th}}, S_{\mathrm{max}}.
+STYLES = frozenset(
+    {"rm", "mathrm", "textrm", "text", "mathit", "it", "textit", "mathsf", "textup", "operatorname"}
+)
 # Marks before a name that do not change what is named: \angle ABC is ABC.
 NAME_MARKS = frozenset({"angle", "measuredangle", "triangle", "arc", "overarc"})
 MATRICES = frozenset({"matrix", "pmatrix", "bmatrix", "Bmatrix", "smallmatrix", "array"})
@@ -115,6 +152,7 @@ RELATIONS = {
     ">=": sp.GreaterThan,
     "!=": sp.Ne,
     "approx": sp.Eq,
+    "equiv": sp.Eq,  # x \equiv 3 \pmod{7}: the modulus is a note of the parse
 }
 MUL_CMDS = frozenset({"times", "cdot", "ast"})
 SET_OPS = {"cup": sp.Union, "cap": sp.Intersection, "setminus": sp.Complement}
@@ -221,8 +259,11 @@ def is_unit_word(word: str) -> bool:
     )
 
 
+# Words of a unit ("km/h", "sq. ft", "m^2"). Each repetition starts with separators and then
+# needs a letter or a power, so a run of separators is read one way only (linear time).
 UNIT_TEXT = re.compile(
-    r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?(?:[ .'/-]+[^\W\d_]*(?:\^\{?\d\}?)?)*"
+    r"[^\W\d_][^\W\d_ .'/-]*(?:\^\{?\d\}?)?"
+    r"(?:[ .'/-]+(?:[^\W\d_]+(?:\^\{?\d\}?)?|\^\{?\d\}?))*[ .'/-]*"
 )
 
 
@@ -251,3 +292,15 @@ def starts_primary(name: str) -> bool:
         or name in CONSTANTS
         or name in ("sqrt", "mathbb", "lfloor", "lceil", "langle", "lvert", "lim", "sum", "prod")
     )
+
+
+def is_name(value: sp.Basic) -> bool:
+    """A name that labels a value: a symbol (``x``, ``S_max``), a product of symbols
+    (``AB``) or an undefined function of symbols (``f(x)``, ``P(A)``)."""
+    if isinstance(value, sp.Symbol):
+        return value is not PM
+    if isinstance(value, sp.Mul):
+        return all(isinstance(f, sp.Symbol) and f is not PM for f in value.args)
+    if isinstance(value, AppliedUndef):
+        return all(isinstance(a, sp.Symbol) for a in value.args)
+    return False

@@ -122,3 +122,23 @@ def test_reward_options_after_at(tmp_path):
     assert json.loads(out.read_text())["reward"] == 1.0
     assert main([*args, "boxed_accuracy"]) == 0
     assert json.loads(out.read_text())["reward"] == 0.0
+
+
+def test_lenient_extraction_through_a_reward_option(tmp_path):
+    """`--reward boxed_accuracy@extract=lenient` reads prose answers; the default does not."""
+    car, sum_ = "A car drives 60 mph for 2 h. How far?", "What is 17 + 26?"
+    rows = [
+        {"prompt": car, "completion": "It goes 120 miles in 2 hours.", "answer": "120"},
+        {"prompt": sum_, "completion": "The sum is $43$.", "answer": "43"},
+        {"prompt": sum_, "completion": "It could be 43, or maybe 33.", "answer": "43"},
+    ]
+    data = write_jsonl(tmp_path / "in.jsonl", rows)
+    scores = {}
+    for spec in ("boxed_accuracy", "boxed_accuracy@extract=lenient"):
+        out = tmp_path / f"{len(scores)}.jsonl"
+        assert main(["score", "--reward", spec, "--data", str(data), "--out", str(out)]) == 0
+        scores[spec] = [json.loads(line)["reward"] for line in out.read_text().splitlines()]
+    assert scores == {
+        "boxed_accuracy": [0.0, 0.0, 0.0],
+        "boxed_accuracy@extract=lenient": [1.0, 1.0, 0.0],
+    }

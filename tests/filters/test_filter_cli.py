@@ -96,3 +96,14 @@ def test_everything_dropped_shows_the_rewards_reasons_and_warns(tmp_path, capsys
     assert stats["reward_reasons"] == {"boxed_accuracy": {"no_answer": 6}}
     drop = json.loads((tmp_path / "o" / "dropped.jsonl").read_text().splitlines()[0])
     assert drop["reasons"] == {"boxed_accuracy": "no_answer"}
+
+
+def test_dpo_without_any_pair_warns(tmp_path, capsys):
+    records = [{"prompt": "1 + 1?", "completions": [r"\boxed{2}", r"\boxed{2}"], "answer": "2"}]
+    data = write_jsonl(tmp_path / "in.jsonl", records)
+    command = ["filter", "--input", str(data), "--completion-field", "completions",
+               "--reward", "boxed_accuracy", "--format", "dpo", "--out", str(tmp_path / "o"),
+               "--no-progress"]  # fmt: skip
+    assert main(command) == 0
+    assert "2 completions were kept but made no records" in capsys.readouterr().err
+    assert main([*command, "--strict"]) == 1

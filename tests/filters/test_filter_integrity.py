@@ -183,3 +183,16 @@ def test_run_time_state_and_paths_in_the_fingerprint():
     assert Scorer([reward]).fingerprint() == before
     text = json.dumps(before)
     assert "127.0.0.1:9" in text and str(reward.model_verifier.cache.path) in text
+
+
+def test_a_manifest_from_an_older_version_or_with_a_damaged_shard_list_is_refused(tmp_path):
+    manifest = _store_with_rows(tmp_path)
+    data = json.loads(manifest.read_text())
+    del data["shards"][1]["checksum"]
+    manifest.write_text(json.dumps(data))
+    with pytest.raises(ShardError, match="manifest.json: its list of shards is damaged"):
+        _reopen(tmp_path)
+    manifest.write_text(json.dumps({**data, "version": 1}))
+    with pytest.raises(ShardError, match="unknown manifest version 1"):
+        _reopen(tmp_path)
+    assert ShardStore(tmp_path, shard_rows=4, fingerprint={"a": 1}, overwrite=True).done_rows == 0

@@ -38,7 +38,7 @@ def _wait_for(condition, seconds=5.0):
     return condition()
 
 
-def test_a_frozen_judge_costs_one_call_timeout_and_leaves_no_request_running(serve):
+def test_a_frozen_judge_costs_one_call_timeout_and_leaves_no_request_running(serve, caplog):
     server = serve(faults=lambda i, body: "freeze")
     # The issue's case: timeout=3, max_concurrency=2 took 36 s for 12 requests.
     reward = _reward(server, timeout=3, max_concurrency=2, max_retries=4, call_timeout=1.0)
@@ -46,12 +46,14 @@ def test_a_frozen_judge_costs_one_call_timeout_and_leaves_no_request_running(ser
     results = reward.score(prompts=["q"] * 12, completions=_completions(12))
     elapsed = time.monotonic() - start
     assert [r.reason for r in results] == ["timeout"] * 12
-    assert all("call_timeout of 1 s" in r.details["error"] for r in results)
+    assert all("call_timeout of 1 s reached" in r.details["error"] for r in results)
     assert elapsed < 1.0 + 2.0  # the deadline (generous slack for a loaded machine)
     assert server.count == 2  # the other 10 were still waiting for a connection slot
     # nothing keeps running: the frozen requests' connections were closed by the client
     assert _wait_for(lambda: server.open_connections == 0)
     assert server.abandoned == 2
+    causes = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    assert any("first timeout" in m and "12 unanswered" in m for m in causes)
 
 
 def test_the_default_deadline_follows_the_retry_settings():
@@ -88,17 +90,57 @@ def test_a_judge_that_is_down_is_not_asked_again_until_its_cool_down_ends(serve,
     assert [r.reason for r in third] == ["ok"] * 4  # the cool-down ended: asked again
 
 
+def test_requests_queued_for_a_slot_are_refused_once_the_breaker_opens(serve):
+    server = serve(faults=lambda i, body: "server_error")
+    reward = _reward(server, max_concurrency=1, max_retries=0, breaker_failures=3)
+    results = reward.score(prompts=["q"] * 8, completions=_completions(8))
+    assert server.count == 3  # the other 5 waited for the one slot, then were not sent
+    assert [r.reason for r in results] == ["judge_unavailable"] * 8
+    assert sum("circuit breaker open" in r.details["error"] for r in results) == 5
+
+
 def test_retry_for_rides_out_a_restart_without_losing_a_completion(serve):
-    server = serve(latency=0.3)
+    server = serve(latency=1.0)  # the batch is in flight when the server goes down
     reward = _reward(
-        server, retry_for=15, timeout=2, backoff_base=0.2, backoff_max=0.5, breaker_cooldown=0.5
+        server,
+        retry_for=15,
+        timeout=2,
+        max_concurrency=2,  # most of the batch waits for a slot: it meets the open breaker
+        backoff_base=0.2,
+        backoff_max=0.5,
+        breaker_failures=3,
+        breaker_cooldown=1.0,
     )
     threading.Timer(0.1, server.restart, (2.5,)).start()  # down mid-batch for 2.5 s
     start = time.monotonic()
-    results = reward.score(prompts=["q"] * 6, completions=_completions(6))
+    results = reward.score(prompts=["q"] * 8, completions=_completions(8))
     assert server.restarts == 1
-    assert [r.reason for r in results] == ["ok"] * 6
+    assert reward.backend.breaker.opened >= 1
+    assert [r.reason for r in results] == ["ok"] * 8
     assert time.monotonic() - start >= 2.5
+
+
+def test_with_retry_for_a_new_request_waits_out_the_cool_down_instead_of_failing(serve):
+    down = {"now": True}
+    server = serve(faults=lambda i, body: "server_error" if down["now"] else None)
+    reward = _reward(
+        server,
+        retry_for=3.0,
+        backoff_base=0.05,
+        backoff_max=0.1,
+        breaker_failures=2,
+        breaker_cooldown=2.0,
+    )
+    first = reward.score(prompts=["q"] * 2, completions=_completions(2))
+    assert [r.reason for r in first] == ["judge_unavailable"] * 2  # down for all of retry_for
+    assert not reward.backend.breaker.allows()  # re-opened at ~2 s for 2 s more
+    down["now"] = False
+    sent = server.count
+    start = time.monotonic()
+    second = reward.score(prompts=["q"] * 2, completions=_completions(2))
+    assert [r.reason for r in second] == ["ok"] * 2
+    assert time.monotonic() - start > 0.2  # it waited for the cool-down to end
+    assert server.count == sent + 2  # and sent nothing meanwhile
 
 
 def test_retry_for_stops_retrying_when_its_time_is_up(serve):

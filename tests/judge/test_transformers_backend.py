@@ -40,6 +40,11 @@ def test_requests_are_generated_in_batches(backend):
     assert all(isinstance(r, JudgeReply) for r in replies)
     assert all(0 < r.completion_tokens <= 6 and r.prompt_tokens > 0 for r in replies)
     assert backend.usage.requests == 3
+    # cut off by max_tokens (a random model rarely says its stop token): as a server says it
+    assert any(r.completion_tokens == 6 for r in replies)
+    assert [r.finish_reason for r in replies] == [
+        "length" if r.completion_tokens == 6 else "stop" for r in replies
+    ]
     # left padding: a prompt's reply does not depend on its batch mates
     alone = asyncio.run(backend.complete_many([requests[0]]))
     assert alone[0].text == replies[0].text
@@ -83,8 +88,8 @@ def test_the_reward_runs_on_the_local_judge_and_caches(backend, tmp_path):
     results = reward.score(prompts=["3 * 4?"] * 3, completions=["12", "13", "twelve"])
     assert len(results) == 3
     for r in results:  # a random model rarely says YES or NO; when it does not: None + reason
-        assert (r.value is None) == (r.reason == "unparseable_verdict")
-        assert r.reason in {"ok", "unparseable_verdict"}
+        assert (r.value is None) == (r.reason in {"unparseable_verdict", "truncated"})
+        assert r.reason in {"ok", "unparseable_verdict", "truncated"}
     calls = len(backend.generate_calls)
     again = reward.score(prompts=["3 * 4?"] * 3, completions=["12", "13", "twelve"])
     assert [r.value for r in again] == [r.value for r in results]

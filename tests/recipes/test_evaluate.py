@@ -90,6 +90,18 @@ def test_evaluate_script_on_the_tiny_model(tiny_model_path, tmp_path):
     assert (out / "metrics.md").read_text().startswith("| group |")
 
 
+def test_score_problem_refuses_unbalanced_boxes_and_reads_leniently():
+    # three \boxed{ and one }: not an answer (it used to count as correct)
+    assert score_problem(r"\boxed{\boxed{\boxed{4}", [], "4", [1])["accuracy"] == 0.0
+    prose = "Adding them, the total is $4$."
+    assert score_problem(prose, [], "4", [1])["accuracy"] == 0.0
+    lenient = score_problem(prose, [], "4", [1], "lenient", question="What is 2 + 2?")
+    assert lenient["accuracy"] == 1.0
+    corrected = r"\boxed{3} ... no wait, \boxed{4}"
+    assert score_problem(corrected, [corrected], "4", [1], "lenient")["pass@1"] == 1.0
+    assert score_problem(corrected, [], "4", [1], "boxed")["accuracy"] == 0.0
+
+
 def test_max_samples_takes_a_subset_of_an_eval_data_file(tiny_model_path, tmp_path):
     from common import DataArguments
     from evaluate import EvalArguments, main

@@ -56,8 +56,9 @@ def test_run_tiny_end_to_end_writes_the_report(tmp_path):
     assert saved["n_eval"] == report["n_eval"] == 6
     assert 0.0 <= saved["sft_accuracy"] <= 1.0 and 0.0 <= saved["grpo_accuracy"] <= 1.0
     assert saved["wall_seconds"] > 0 and saved["settings"]["grpo"]["max_steps"] == 2
-    for plot in ("reward", "reward_components", "completion_length", "kl", "accuracy"):
+    for plot in ("reward", "completion_length", "kl", "accuracy", "reasons_boxed_accuracy"):
         assert (tmp_path / f"{plot}.png").read_bytes()[:4] == b"\x89PNG"
+    assert not (tmp_path / "reward_components.png").exists()  # one reward: nothing to split
     markdown = (tmp_path / "report.md").read_text()
     assert "![accuracy](accuracy.png)" in markdown and "| overall | 6 |" in markdown
     assert (tmp_path / "eval_sft" / "completions.jsonl").exists()

@@ -23,7 +23,7 @@ def test_remote_reward_scores_like_the_reward_in_process(url):
     from rewardkit import get_reward
 
     completions = ["\\boxed{4}", [{"role": "assistant", "content": "\\boxed{5}"}], "none"]
-    columns = {"answer": ["4", "4", "4"], "trainer_state": None}
+    columns = {"answer": ["4", "4", "4"], "trainer_state": None, "image": [object()] * 3}
     reward = RemoteReward(url, route="acc")
     metrics = {}
     values = asyncio.run(
@@ -31,6 +31,7 @@ def test_remote_reward_scores_like_the_reward_in_process(url):
             prompts=["q"] * 3, completions=completions, log_metric=metrics.__setitem__, **columns
         )
     )
+    # the column JSON cannot hold was left out; the others were sent
     assert values == get_reward("boxed_accuracy")(completions=completions, answer=columns["answer"])
     assert metrics["acc/reason/wrong_answer"] == pytest.approx(1 / 3)
     assert reward.__name__ == "acc"

@@ -74,6 +74,10 @@ def test_overload_answers_503_with_retry_after(live):
     assert httpx.post(f"{url}/slime", json=_slime(1), timeout=60).json() == 1.0  # recovers
     metrics = httpx.get(f"{url}/metrics").text
     assert 'status="503"' in metrics
+    # a request that could never fit is refused for good, not told to retry
+    body = {"completions": ["7"] * 5, "answer": ["7"] * 5}
+    too_many = httpx.post(f"{url}/v1/score", json=body, timeout=60)
+    assert too_many.status_code == 413 and "at most 3" in too_many.json()["error"]
 
 
 def test_shutdown_finishes_the_batch_in_flight(tmp_path):

@@ -98,3 +98,45 @@ def test_a_config_serves_several_rewards_each_at_its_route(live, tmp_path):
     reply = httpx.post(f"{url}/blend/v1/score", json=native, timeout=60).json()
     assert reply["results"][0]["value"] == 0.5  # accuracy 1.0 * 0.5 + contains 0.0 * 0.5
     assert httpx.get(f"{url}/health").json()["default"] == "strict"
+
+
+def test_the_openrlhf_adapter_returns_what_the_server_returns(url):
+    from rewardkit.integrations.openrlhf import reward_func
+
+    prompt = "<|im_start|>user\nWhat is 2+2?<|im_end|>\n<|im_start|>assistant\n"
+    body = {
+        "query": [prompt + RIGHT, "no prefix " + WRONG],
+        "prompts": [prompt, prompt],
+        "labels": ["4", "4"],
+    }
+    served = httpx.post(f"{url}/get_reward", json=body, timeout=60).json()
+    in_process = reward_func(body["query"], body["prompts"], body["labels"], reward="math")
+    assert served == in_process
+    assert in_process["extra_logs"]["prompt_not_prefix"] == [0.0, 1.0]
+
+
+def test_a_route_with_a_model_verifier_behind_the_rules(live):
+    from rewardkit.judge.testing_server import FakeJudgeServer
+
+    with FakeJudgeServer() as judge:
+        verifier = {"format": "tinyv", "model": "TinyV", "base_url": judge.base_url}
+        config = load_config(
+            {
+                "routes": {
+                    "verified": {
+                        "reward": "boxed_accuracy",
+                        "options": {
+                            "model_verifier": {**verifier, "cache": False},
+                            "units": "match",
+                        },
+                    }
+                }
+            }
+        )
+        app = app_from_config(config)
+        assert app.state.scorers["verified"].executor == "thread"
+        url = live(app)
+        body = {"completions": ["\\boxed{12 apples}", "\\boxed{13}"], "answer": ["12", "12"]}
+        reply = httpx.post(f"{url}/v1/score", json=body, timeout=60).json()
+    assert [r["reason"] for r in reply["results"]] == ["ok_by_model", "wrong_by_model"]
+    assert [r["value"] for r in reply["results"]] == [1.0, 0.0]

@@ -52,6 +52,32 @@ def test_rewardkit_default_math_reward_pays_no_probe():
     assert max(p.worst for p in report.probes) == pytest.approx(0.1)  # the format bonus at most
 
 
+@pytest.mark.parametrize("extract", ["conventions", "lenient"])
+def test_boxed_accuracy_in_wider_extraction_modes_pays_no_probe(extract):
+    """Reading labels, or prose as a grader would, must not open a hack: the question
+    restated at the end, its numbers, or a hedge are not answers."""
+    report = audit_reward(BoxedAccuracy(extract=extract))
+    assert report.passed, report.table()
+    assert all(p.hack_score == 0.0 for p in report.probes), report.table()
+
+
+def test_a_last_number_reader_is_caught_by_the_restated_question():
+    """The probe is not vacuous: a reader that takes the last number of the text is paid."""
+
+    def last_number(completions, solution, **kwargs):
+        import re
+
+        out = []
+        for text, gold in zip(completions, solution, strict=True):
+            numbers = re.findall(r"\d+", text.split("</think>")[-1])
+            out.append(float(bool(numbers) and numbers[-1] == gold))
+        return out
+
+    report = audit_reward(last_number)
+    flagged = {p.name for p in report.flagged}
+    assert "question_restated" in flagged
+
+
 def test_a_last_box_reward_is_caught_hedging():
     report = audit_reward(LastBox(), problems=FEW)
     probes = by_name(report)

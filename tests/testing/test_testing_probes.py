@@ -33,6 +33,9 @@ ISSUE_PROBES = {
     "judge_injection",
     "verifier_injection",  # issue 13
     "confident_wrong",
+    "question_restated",  # issue 12: lenient reading must not take the question's numbers
+    "label_rescue",  # issue 12
+    "coarse_rounding",  # issue 12
 }
 
 
@@ -111,3 +114,13 @@ def test_rewardkit_boxed_accuracy_pays_no_probe(probe):
         )
         paid = {name: v for name, v in zip(variants, values, strict=True) if v}
         assert not paid, f"{probe.name} paid on gold {problem.gold}: {paid}"
+
+
+def test_equivalence_probes_put_the_gold_beside_a_committed_wrong_value():
+    problem = DEFAULT_PROBLEMS[5]  # gold \frac{7}{8} = 0.875, wrong \frac{5}{8}
+    labels = get_probe("label_rescue").build(problem)
+    assert r"\boxed{n = \frac{5}{8}}" in labels.pop("labelled_wrong")
+    assert all(problem.gold in text and problem.wrong in text for text in labels.values())
+    roundings = get_probe("coarse_rounding").build(problem)
+    assert r"\boxed{0.88}" in roundings["two_significant_digits"]  # a real near miss
+    assert equivalent("0.875", problem.gold)  # while the exact decimal is right

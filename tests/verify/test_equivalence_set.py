@@ -32,7 +32,7 @@ REQUIRED_CATEGORIES = {
     "near_zero", "latex_wrappers", "hedging", "adversarial",
 }  # fmt: skip
 KEYS = {"pred", "gold", "equivalent", "category"}
-OPTIONAL_KEYS = {"note"}
+OPTIONAL_KEYS = {"note", "options"}  # options: VerifyOptions fields the label assumes
 
 
 def _load(path: Path) -> list[dict]:
@@ -46,6 +46,7 @@ VARIANTS = _load(DATA_DIR / "math500_variants.jsonl")
 HACKING = _load(DATA_DIR / "reward_hacking.jsonl")
 HOLDOUT2 = _load(DATA_DIR / "holdout2.jsonl")
 HOLDOUT3 = _load(DATA_DIR / "holdout3.jsonl")
+ANSWER_FORMS = _load(DATA_DIR / "answer_forms.jsonl")
 SETS = {
     "pairs": PAIRS,
     "holdout": HOLDOUT,
@@ -53,6 +54,7 @@ SETS = {
     "reward_hacking": HACKING,
     "holdout2": HOLDOUT2,
     "holdout3": HOLDOUT3,
+    "answer_forms": ANSWER_FORMS,
 }
 
 # The interim verifier on main is a normalised string match; the real one (branch `verify`)
@@ -70,10 +72,12 @@ def test_every_row_follows_the_schema(name):
         assert isinstance(row["equivalent"], bool), f"line {index}: label must be true/false"
         assert isinstance(row["category"], str) and row["category"], f"line {index}"
         assert isinstance(row.get("note", ""), str), f"line {index}: note must be a string"
+        verify_module.VerifyOptions(**row.get("options", {}))  # known fields, valid values
 
 
 def test_no_pair_appears_twice_in_either_set():
-    counts = Counter((row["pred"], row["gold"]) for rows in SETS.values() for row in rows)
+    rows = [row for rows in SETS.values() for row in rows]
+    counts = Counter((row["pred"], row["gold"], str(row.get("options"))) for row in rows)
     assert [pair for pair, n in counts.items() if n > 1] == []
 
 
@@ -106,10 +110,11 @@ def _cases() -> list:
 
 @pytest.mark.parametrize("row", _cases())
 def test_pair(row):
-    got = verify_module.equivalent(row["pred"], row["gold"])
+    options = row.get("options", {})
+    got = verify_module.equivalent(row["pred"], row["gold"], **options)
     assert isinstance(got, bool)
     assert got == row["equivalent"], (
-        f"equivalent({row['pred']!r}, {row['gold']!r}) returned {got}, labelled "
+        f"equivalent({row['pred']!r}, {row['gold']!r}, **{options}) returned {got}, labelled "
         f"{row['equivalent']}" + (f" ({row['note']})" if row.get("note") else "")
     )
 

@@ -218,3 +218,51 @@ def test_the_verify_layer_does_not_import_the_judge_at_import_time():
                 assert not (node.module or "").startswith("rewardkit.judge"), path.name
             if isinstance(node, ast.Import):
                 assert not any(a.name.startswith("rewardkit.judge") for a in node.names)
+
+
+class ScriptedBackend:
+    """A backend that is not the judge's: only the protocol a ModelVerifier needs."""
+
+    def __init__(self, outcomes):
+        from rewardkit.judge.backends.base import Usage
+
+        self.outcomes, self.usage, self.seen = outcomes, Usage(), []
+
+    def identity(self):
+        return {"backend": "scripted", "model": "m"}
+
+    async def complete_many(self, requests, on_result=None):
+        self.seen.extend(requests)
+        if isinstance(self.outcomes, Exception):
+            raise self.outcomes
+        outcomes = [self.outcomes[i % len(self.outcomes)] for i in range(len(requests))]
+        for i, outcome in enumerate(outcomes):
+            if on_result is not None:
+                on_result(i, outcome)
+        return outcomes
+
+
+def test_any_backend_with_the_protocol_and_every_failure_reason():
+    from rewardkit.judge.backends.base import FAILURE_REASONS, JudgeFailure, JudgeReply
+
+    failures = [JudgeFailure(reason, "scripted") for reason in FAILURE_REASONS]
+    backend = ScriptedBackend([JudgeReply("True"), *failures])
+    mv = ModelVerifier("tinyv", backend=backend, cache=False)
+    pairs = [(rf"\boxed{{{n} cm}}", str(n)) for n in range(len(failures) + 1)]
+    verdicts = verify_batch(pairs, units="match", model_verifier=mv)
+    assert [v.reason for v in verdicts] == ["ok_by_model"] + ["model_unavailable"] * len(failures)
+    assert len(backend.seen) == len(pairs)
+
+
+def test_a_backend_that_raises_keeps_the_rules_verdicts():
+    mv = ModelVerifier("tinyv", backend=ScriptedBackend(RuntimeError("boom")), cache=False)
+    verdicts = verify_batch([(r"\boxed{4 cm}", "4"), (r"\boxed{4}", "4")], units="match",
+                            model_verifier=mv)  # fmt: skip
+    assert [v.reason for v in verdicts] == ["model_unavailable", "ok"]
+
+
+def test_a_ready_backend_and_a_model_name_are_not_both_given():
+    with pytest.raises(ValueError, match="not both"):
+        ModelVerifier("tinyv", "m", backend=ScriptedBackend([]))
+    with pytest.raises(TypeError, match="needs identity"):
+        ModelVerifier("tinyv", backend=object())

@@ -140,3 +140,19 @@ def test_the_grpo_config_points_boxed_accuracy_at_a_tinyv_server():
     assert verifier.backend.base_url == "http://localhost:8001/v1"
     assert verifier.backend.max_concurrency == 64
     assert "vllm serve zhangchenxu/TinyV-1.5B" in config.read_text()
+
+
+def test_the_cascade_bench_runs(tmp_path):
+    sys.path.insert(0, str(RECIPES.parent / "benchmarks"))
+    try:
+        import cascade_bench
+    finally:
+        sys.path.remove(str(RECIPES.parent / "benchmarks"))
+    out = tmp_path / "bench.json"
+    args = ["--skip-timing", "--ask-fake", "--latency", "0", "--sets", "hacking", "holdout3"]
+    assert cascade_bench.main([*args, "--json", str(out)]) == 0
+    results = json.loads(out.read_text())
+    assert [r["set"] for r in results["routing"]] == ["hacking", "holdout3"]
+    for row in results["routing"]:
+        assert 0.0 <= row["forwarded"] <= 1.0 and row["pairs"] > 0
+    assert all(r["sent"] >= 0 for r in results["model"])

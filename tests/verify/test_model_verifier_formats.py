@@ -111,6 +111,13 @@ def test_huge_and_unicode_texts_are_cut_and_sent_as_utf8():
         ("generic", "Same.\nVerdict: CORRECT", "correct"),
         ("generic", "verdict: `incorrect`", "incorrect"),
         ("generic", "It is correct.", None),
+        # a reply that opens with its verdict, then comments with the other word
+        ("tinyv", "False. The true answer is 13.", "incorrect"),
+        ("xverify", "Incorrect. The correct answer is 5.", "incorrect"),
+        ("xverify", "**[Incorrect]**\nThe correct answer is 5.", "incorrect"),
+        ("compassverifier", "B\nThe correct answer is 5.", "incorrect"),
+        ("compassverifier", "INCORRECT - the correct value is 4", "incorrect"),
+        ("compassverifier", "A student would say B.", None),  # no verdict, not the last B
     ],
 )
 def test_replies_with_and_without_thinking_extra_words_and_case(name, reply, verdict):
@@ -132,7 +139,9 @@ def test_parsing_is_linear_on_huge_replies(name):
     import time
 
     start = time.monotonic()
-    for reply in ("True " * 50_000, "<think>" + "x" * 200_000, "A" * 200_000, "(" * 100_000):
+    spaced = ("A" + " " * 50_000 + "x", "A:" + " " * 50_000 + "\nx", " " * 50_000 + "x")
+    for reply in ("True " * 50_000, "<think>" + "x" * 200_000, "A" * 200_000, "(" * 100_000,
+                  *spaced):  # fmt: skip
         FORMATS[name].parse(reply)
     assert time.monotonic() - start < 10  # linear: ~0.1 s; a quadratic scan takes minutes
 

@@ -37,7 +37,7 @@ def test_the_package_exports_the_verifier():
         ("16 - 3 = 13\n#### 13", "13", True, "13", "ok"),
         ("so 9 * 2 = 18\nA: 18", "18", True, "18", "ok"),
         ("The answer is 18 dollars.", "18", True, "18 dollars", "ok"),
-        ("**Answer: 42**", "42", True, "Answer: 42", "ok"),  # a label is not the answer
+        ("**Answer: 42**", "42", True, "42", "ok"),  # emphasis is read through
         (
             "The final answer is: the volume of $ABCD$ is 120. I hope it is correct.",
             "120",

@@ -11,6 +11,7 @@ from typing import Any
 from rewardkit.judge.backends.base import (
     FAILURE_REASONS,
     JudgeBackend,
+    JudgeConfigError,
     JudgeFailure,
     JudgeReply,
     JudgeRequest,
@@ -25,6 +26,7 @@ __all__ = [
     "BACKENDS",
     "FAILURE_REASONS",
     "JudgeBackend",
+    "JudgeConfigError",
     "JudgeFailure",
     "JudgeReply",
     "JudgeRequest",

@@ -66,8 +66,10 @@ class OpenAIBackend(JudgeBackend):
             ``[0, min(backoff_max, backoff_base * 2**k)]`` (full jitter).
         max_retry_after: the longest ``Retry-After`` honoured, in seconds.
         breaker_failures, breaker_cooldown: after that many failed attempts in a row
-            (timeouts, 5xx, connection errors), answer ``judge_unavailable`` at once for
-            ``breaker_cooldown`` seconds; ``breaker_failures=0`` turns it off.
+            (timeouts, 5xx, connection errors), answer new requests ``judge_unavailable``
+            at once for ``breaker_cooldown`` seconds (with ``retry_for``: they wait for the
+            cool-down to end instead, within their retry window); ``breaker_failures=0``
+            turns it off.
         extra_body: extra JSON fields for every request (``{"chat_template_kwargs": ...}``);
             they win over the fields the backend writes (``max_tokens``, ``temperature``).
         max_tokens_field: the name of the reply-length field (``"max_completion_tokens"``
@@ -246,15 +248,27 @@ class OpenAIBackend(JudgeBackend):
     async def complete(self, request: JudgeRequest) -> Outcome:
         clients, slots = self._loop_state()
         body = self._body(request)
-        if not self.breaker.allows():
-            self.usage.add(failures=1)
-            return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
         started = time.monotonic()
         attempt = 0
         answered = False  # the last attempt got an error response (its connection may close)
+        checked = False  # the breaker is asked once, when the request is about to be sent
         while True:
-            attempt += 1
             slot = await slots.get()
+            if not checked and not self.breaker.allows():
+                checked = True
+                slots.put_nowait(slot)
+                cooldown = self.breaker.remaining()
+                window_left = math.inf if self.retry_for is None else self.retry_for
+                window_left -= time.monotonic() - started
+                if self.retry_for is None or cooldown >= window_left:
+                    self.usage.add(failures=1)
+                    return JudgeFailure(JUDGE_UNAVAILABLE, self.breaker.why(), 0)
+                # Willing to wait (retry_for): wait out the cool-down sending nothing, then
+                # go as a probe, retrying within the window as any request does.
+                await asyncio.sleep(cooldown + random.uniform(0, self.backoff_base))
+                continue
+            checked = True
+            attempt += 1
             try:
                 self.usage.add(requests=1, retries=int(attempt > 1))
                 client = clients[slot // _POOL_SIZE]

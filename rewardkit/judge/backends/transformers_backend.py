@@ -170,6 +170,8 @@ class TransformersBackend(JudgeBackend):
             for row in range(len(batch)):
                 ids = new_tokens[row].tolist()
                 length = next((k for k, t in enumerate(ids) if t in stops), len(ids))
+                # no stop token within max_new_tokens: cut off, as a server's "length"
+                finish = "length" if length == len(ids) == first.max_tokens else "stop"
                 ids = ids[:length]
                 logprobs = None
                 if first.top_logprobs:
@@ -182,6 +184,7 @@ class TransformersBackend(JudgeBackend):
                         logprobs=logprobs,
                         prompt_tokens=prompt_tokens,
                         completion_tokens=len(ids),
+                        finish_reason=finish,
                     )
                 )
             return replies

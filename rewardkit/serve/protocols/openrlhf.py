@@ -74,7 +74,7 @@ def reply(
     known = set(reasons)
     logs: dict[str, list[float]] = {
         "acc": [accuracy(r) for r in results],
-        "unscored": [float(number(r.value) != r.value) for r in results],
+        "unscored": [float(number(r.value) != r.value) for r in results],  # None or NaN
         "prompt_not_prefix": [float(f) for f in flags],
     }
     for reason in reasons:
