@@ -133,7 +133,8 @@ class Stats:
 def run_threads(pairs, timeout: float, checkpoints: list[int]) -> tuple[Stats, dict[int, float]]:
     stats, rss = Stats(timeout), {}
     done = 0
-    with ThreadPoolExecutor(max_workers=8) as executor, tqdm(total=len(pairs), desc="threads") as bar:
+    bar = tqdm(total=len(pairs), desc="8 threads")
+    with ThreadPoolExecutor(max_workers=8) as executor, bar:
         for mark in checkpoints:
             chunk = pairs[done:mark]
             list(executor.map(stats.one, chunk))
@@ -238,7 +239,8 @@ def main() -> None:
     print(f"\nverify(timeout={args.timeout}), seed {args.seed}, pool of 2 workers\n")
     print("| caller     | calls  | seconds | worst overrun (s) | overruns | exceptions |")
     print("|------------|-------:|--------:|------------------:|---------:|-----------:|")
-    for name, stats, seconds in (("8 threads", threads, thread_seconds), ("asyncio", loop, async_seconds)):
+    rows = (("8 threads", threads, thread_seconds), ("asyncio", loop, async_seconds))
+    for name, stats, seconds in rows:
         print(
             f"| {name:10s} | {stats.calls:6d} | {seconds:7.1f} | {max(stats.worst, 0):17.2f} "
             f"| {stats.overruns:8d} | {stats.exceptions:10d} |"
