@@ -91,10 +91,12 @@ def plot_training(log_history: Sequence[dict[str, Any]], out_dir: str | Path) ->
                 continue
             drawn += 1
             label = key.removeprefix("rewards/").removesuffix("/mean")
-            if len(keys) == 1:  # one noisy curve: the raw values faint, their trend bold
+            window = max(1, len(values) // 10)
+            if len(keys) == 1 and window > 1:  # a noisy curve: raw values faint, trend bold
                 ax.plot(steps, values, alpha=0.35, label="per logging step")
-                window = max(1, len(values) // 10)
                 ax.plot(steps, _smoothed(values, window), label=f"moving average ({window})")
+            elif len(keys) == 1:
+                ax.plot(steps, values, label="per logging step")
             else:
                 ax.plot(steps, values, label=label)
         if not drawn:

@@ -34,7 +34,9 @@ _CLOSERS = {"$$": "$$", "$": "$", "\\(": "\\)", "\\[": "\\]"}
 _DISPLAY = frozenset({"$$", "\\["})
 _WORDS_RE = re.compile(r"(?<![\\A-Za-z])[A-Za-z]{2,} [A-Za-z]{2,}")  # prose: "$20 and $"
 _NUMBER_RE = re.compile(r"(?<![\w.])[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?(?:/\d+)?%?")
-_CANDIDATE_RE = re.compile(r"\x00(\d+)\x01|" + _NUMBER_RE.pattern)
+# A choice letter: "(C)", "option C", "choice (C)"
+_CHOICE = r"\(((?-i:[A-E]))\)|\b(?:option|choice)[ \t]+(?:is[ \t]+)?\(?((?-i:[A-E]))\)?(?![A-Za-z])"
+_CANDIDATE_RE = re.compile(r"\x00(\d+)\x01|" + _CHOICE + "|" + _NUMBER_RE.pattern, re.IGNORECASE)
 _SPLIT_RE = re.compile(r"(?<=[.!?\u3002\uff01\uff1f])[ \t]+|\n[ \t]*")
 _ANCHOR_RE = re.compile(
     r"\b(?:final[ \t]+answer|therefore|thus|hence|so|consequently|in[ \t]+conclusion|"
@@ -193,6 +195,9 @@ def _candidates(statement: str, spans: list[tuple[str, bool]]) -> list[_Candidat
                 content = spans[int(m.group(1))][0]
                 label = content.split("=", 1)[0].strip() if content.count("=") == 1 else ""
                 found.append(_Candidate(value, True, m.start(), m.end(), label))
+        elif m.group(2) or m.group(3):
+            letter = (m.group(2) or m.group(3)).upper()
+            found.append(_Candidate(f"({letter})", False, m.start(), m.end()))
         else:
             found.append(_Candidate(m.group(0), False, m.start(), m.end()))
     return found

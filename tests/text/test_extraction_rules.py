@@ -190,6 +190,14 @@ class TestExtractModes:
         question = "Find the roots of $x^2 - 7x + 10 = 0$."
         assert verify(text, gold, extract="lenient", question=question).correct is correct
 
+    def test_lenient_reads_a_choice_letter(self):
+        assert verify("The correct option is C.", "C", extract="lenient").correct
+        assert verify("So the correct choice is (D).", "(D)", extract="lenient").correct
+        assert not verify("The best option is a rectangle.", "A", extract="lenient").correct
+        assert verify("It could be (A) or (B).", "B", extract="lenient").reason == (
+            "multiple_answers"
+        )
+
     def test_multiple_boxes(self):
         text = r"\boxed{2} ... wait, actually \boxed{3}"
         assert verify(text, "3").reason == "multiple_answers"
