@@ -75,3 +75,21 @@ def real_judge_server(tiny_model_path):
         pytest.skip(str(exc))
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """A local Ray instance (2 CPUs, loopback only) for one test module, shut down after
+    it; skips where the ray extra is not installed."""
+    ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra")
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=256 * 1024**2,
+        _node_ip_address="127.0.0.1",
+    )
+    yield ray
+    ray.shutdown()
