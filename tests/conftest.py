@@ -16,6 +16,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_ignore_collect(collection_path, config):
+    """conftest.py files hold fixtures, not doctests: collecting them as doctest modules
+    (``--doctest-modules``) imports two of them under one name and fails collection when
+    their folders run in one invocation (``pytest tests/judge tests/serve``)."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> str:
     """Path of a tiny Qwen2-style model and tokenizer built locally once per test session."""
