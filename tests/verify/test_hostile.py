@@ -24,9 +24,12 @@ REWARD_TIMEOUT = 5.0  # rewards without a timeout option verify with the default
 SLACK = 0.5 * max(1.0, os.getloadavg()[0] / (os.cpu_count() or 1))
 
 
-def _matrix(name: str) -> str:
-    rows = [" & ".join(f"{name}_{{{i}{j}}}" for j in range(10)) for i in range(10)]
+def _matrix(name: str, n: int = 10) -> str:
+    rows = [" & ".join(f"{name}_{{{i}{j}}}" for j in range(1, n + 1)) for i in range(1, n + 1)]
     return r"\begin{pmatrix}" + r" \\ ".join(rows) + r"\end{pmatrix}"
+
+
+MATRIX_CHAIN = r" \cdot ".join(_matrix(c, 4) for c in "pqrstuvw")  # 13 s to build unbounded
 
 
 def _worst_cases() -> dict[str, str]:
@@ -53,6 +56,7 @@ def _worst_cases() -> dict[str, str]:
         "factorial_symbolic": r"\boxed{(5 \cdot 10^6 x)!}",
         "factorial_tower": r"\boxed{((((3!)!)!)!)!}",
         "matrix_tower": r"\boxed{" + "".join(_matrix(c) for c in "abcd") + "}",
+        "matrix_chain": r"\boxed{" + MATRIX_CHAIN + "}",
         "exp_tower": r"\boxed{\exp(\exp(\exp(\exp(10))))}",
         "long_sum": r"\boxed{" + "+".join(f"{k}y_{{{k}}}" for k in range(300)) + "}",
         "nested_braces": r"\boxed{" + "{" * 10000 + "1" + "}" * 10000 + "}",
@@ -124,3 +128,28 @@ def test_every_reward_returns_in_time_on_every_case(name, reward, timeout):
         seconds = time.perf_counter() - start
         assert seconds <= timeout + SLACK, f"{case}: {seconds:.2f} s"
         assert len(scores) == 1
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "x^{9999}^{999}",  # each exponent passes alone; sympy merges them into x^9989001
+        "(x+1)^{9999}^{999}",
+        r"(5 \cdot 10^6 x)!",  # a factorial(7000000) at the first evaluation point
+        "(x^{9999})!",
+        r"\binom{x}{100000}",
+        MATRIX_CHAIN,
+    ],
+)
+def test_the_parser_refuses_what_would_be_costly_to_build_or_evaluate(text):
+    with pytest.raises(MathParseError) as error:
+        _within(TIMEOUT, parse_math, text)
+    assert error.value.reason == "too_large"
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["x^{10000}", "2^{2^n}+1", "(2n)!", "(100n)!", r"\binom{2n}{n}", r"x^{3}^{2}", _matrix("a", 3)],
+)
+def test_the_bounds_leave_ordinary_answers_alone(text):
+    parse_math(text)
