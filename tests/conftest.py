@@ -16,6 +16,13 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 SHARED_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 
 
+def pytest_ignore_collect(collection_path, config):
+    """conftest.py files hold fixtures, not doctests: collecting them as doctest modules
+    (``--doctest-modules``) imports two of them under one name and fails collection when
+    their folders run in one invocation (``pytest tests/judge tests/serve``)."""
+    return True if collection_path.name == "conftest.py" else None
+
+
 @pytest.fixture(scope="session")
 def tiny_model_path(tmp_path_factory) -> str:
     """Path of a tiny Qwen2-style model and tokenizer built locally once per test session."""
@@ -75,3 +82,21 @@ def real_judge_server(tiny_model_path):
         pytest.skip(str(exc))
     yield server
     server.close()
+
+
+@pytest.fixture(scope="module")
+def ray_local():
+    """A local Ray instance (2 CPUs, loopback only) for one test module, shut down after
+    it; skips where the ray extra is not installed."""
+    ray = pytest.importorskip("ray", reason="the Ray tests need the ray extra")
+    if ray.is_initialized():
+        ray.shutdown()
+    ray.init(
+        num_cpus=2,
+        include_dashboard=False,
+        log_to_driver=False,
+        object_store_memory=256 * 1024**2,
+        _node_ip_address="127.0.0.1",
+    )
+    yield ray
+    ray.shutdown()

@@ -67,6 +67,7 @@ AUDITED: dict[str, dict[str, str]] = {
         "_PLURAL_RE": "scan",
         "_PLAIN_NUMBER_RE": "anchored",
         "_HEDGE_RE": "scan",
+        "_RELATION_RE": "scan",
     },
     "rewardkit.text.answers": {"_WORD_RE": "scan", "_MARKED_GOLD_RE": "scan"},
     "rewardkit.verify.answers": {

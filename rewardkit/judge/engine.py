@@ -84,6 +84,8 @@ class JudgeClient:
         truncated_max_tokens: ``max_tokens`` of the re-ask of a reply cut off by
             ``max_tokens``; ``None`` or not larger: such replies are not re-asked.
         cache_namespace: a label in every cache key (a checkpoint served under an old name).
+        reask_unparsed: ``False``: re-ask only replies cut off by ``max_tokens`` (a
+            verifier model trained on one prompt gets no format reminder).
     """
 
     def __init__(
@@ -95,6 +97,7 @@ class JudgeClient:
         call_timeout: float | None = None,
         truncated_max_tokens: int | None = None,
         cache_namespace: str = "",
+        reask_unparsed: bool = True,
     ) -> None:
         if not isinstance(reask, int) or reask < 0:
             raise ValueError(f"reask must be a non-negative integer, got {reask!r}")
@@ -116,6 +119,7 @@ class JudgeClient:
         self.call_timeout = call_timeout
         self.truncated_max_tokens = truncated_max_tokens
         self.cache_namespace = cache_namespace
+        self.reask_unparsed = reask_unparsed
         self.cache_hits = 0
         self.answered = False  # any reply ever came (then a 4xx is about its request)
 
@@ -123,7 +127,8 @@ class JudgeClient:
         """Seconds one :meth:`ask` may take."""
         if self.call_timeout is not None:
             return self.call_timeout
-        default = self.backend.default_call_timeout()
+        default_of = getattr(self.backend, "default_call_timeout", None)
+        default = default_of() if default_of is not None else None  # a minimal backend
         return math.inf if default is None else default
 
     async def ask(
@@ -145,8 +150,11 @@ class JudgeClient:
             late = JudgeFailure(
                 TIMEOUT, f"call_timeout of {seconds:g} s reached ({unfinished} unanswered)", 0
             )
-            self.backend.usage.add(failures=unfinished)
-            self.backend.log_failure(late)
+            usage = getattr(self.backend, "usage", None)  # a minimal backend may lack these
+            if hasattr(usage, "add"):
+                usage.add(failures=unfinished)
+            if callable(getattr(self.backend, "log_failure", None)):
+                self.backend.log_failure(late)
             answers = [a or Answer(None, None, late, TIMEOUT) for a in answers]
         self._check_configuration(answers)
         return [a for a in answers if a is not None]
@@ -211,6 +219,8 @@ class JudgeClient:
             if budget is None or budget <= request.max_tokens:
                 return None  # the same budget would be cut off again
             return dataclasses.replace(request, max_tokens=budget)
+        if not self.reask_unparsed:
+            return None
         return dataclasses.replace(
             request, messages=tuple(reask_messages(request.messages, reply.text))
         )

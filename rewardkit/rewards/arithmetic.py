@@ -369,16 +369,22 @@ def _cut_mid_expression(tokens: list, candidate: list, role: str) -> bool:
     return False
 
 
+_MAX_LOG2 = 1100  # magnitudes a float can hold (log2), with room for estimates
+
+
 def _parse_with_verifier(text: str) -> _Side | None:
     """A side with LaTeX the fast parser does not know (``\\sqrt``, ``\\pi``), read by the
     verifier's safe parser (numeric results only); ``None`` when it is absent or fails."""
     try:
         from rewardkit.verify import MathParseError, parse_math  # the verifier's parser
+        from rewardkit.verify.guarded import evaluation_cost
     except ImportError:
         return None
     try:
         expr = parse_math(text.replace("$", "").strip())
         if getattr(expr, "free_symbols", None):
+            return None
+        if evaluation_cost(expr)[1] > _MAX_LOG2:  # exp towers: evalf would chase the digits
             return None
         value = float(expr.evalf())
     except MathParseError:

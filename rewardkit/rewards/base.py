@@ -29,6 +29,7 @@ from typing import Any
 
 from rewardkit.rewards.options import checked_init
 from rewardkit.text import completion_text
+from rewardkit.verify.errors import ServerConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -129,6 +130,8 @@ class Reward:
             if len(results) != len(samples):
                 raise RuntimeError(f"{len(results)} results for {len(samples)} completions")
             return results
+        except ServerConfigError:
+            raise  # a misconfigured model server stops the run at its first call
         except Exception:  # a bug in a batch path must not end a training run
             logger.exception("reward %s failed on a batch; scoring one by one", self.__name__)
             return [self._score_safely(s) for s in samples]
@@ -144,6 +147,8 @@ class Reward:
     def _score_safely(self, sample: Sample) -> RewardResult:
         try:
             return self.score_sample(sample)
+        except ServerConfigError:
+            raise
         except Exception as exc:  # never raise into the trainer on bad model output
             logger.debug("reward %s failed on one sample", self.__name__, exc_info=True)
             return RewardResult(None, INTERNAL_ERROR, {"error": f"{type(exc).__name__}: {exc}"})

@@ -57,6 +57,8 @@ _INSTRUCTION_RE = re.compile(
 )
 _PLAIN_NUMBER_RE = re.compile(r"[-\u2212]?\d+(?:,\d{3})*(?:\.\d+)?")
 _HEDGE_RE = re.compile(r"\b(?:or|either|maybe|perhaps|possibly|might|could)\b", re.IGNORECASE)
+# An inequality: ASCII or Unicode signs, or LaTeX's relation commands (not \left, \geometry)
+_RELATION_RE = re.compile(r"[<>\u2264\u2265\u2260]|!=|\\(?:leq?|geq?|neq?|lt|gt)(?![A-Za-z])")
 _MAX_SPAN = 1000  # a math span longer than this is not an answer
 _MAX_CANDIDATES = 8  # a statement with more values than this is a list, not an answer
 _WINDOW = 3  # statements, from the end, in which an anchor is looked for
@@ -204,8 +206,11 @@ def _candidates(statement: str, spans: list[tuple[str, bool]]) -> list[_Candidat
 
 
 def _value(content: str) -> str:
-    """A math span's value: the right-hand side of its last ``=``, without end marks."""
-    value = content.rsplit("=", 1)[-1] if "=" in content else content
+    """A math span's value: the right-hand side of its last ``=``, without end marks. A
+    span that states an inequality (``x <= 2``, ``x \\neq 5``) is its value whole: no side
+    of it is the answer."""
+    plain = "=" in content and not _RELATION_RE.search(content)
+    value = content.rsplit("=", 1)[-1] if plain else content
     value = value.strip().rstrip(".,;").strip()
     return value or content.strip()
 

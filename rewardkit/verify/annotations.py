@@ -95,7 +95,7 @@ class AnnotationReading:
         return 0
 
     def _degrees(self, left: sp.Basic) -> sp.Basic:
-        if self.fn_arg:  # sin 30^\circ: the argument of a function is in radians
+        if self.fn_arg or self.angle_arg:  # sin 30^\circ: a function's argument is in radians
             return left * sp.pi / 180
         self.degrees = True
         tok = self.peek()

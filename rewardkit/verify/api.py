@@ -11,6 +11,7 @@ True
 
 from __future__ import annotations
 
+import sys
 import time
 from collections.abc import Iterable, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -50,8 +51,10 @@ class Verdict:
     source: str | None = None
 
 
-_CACHE = LRUCache(16384)
+_CACHE = LRUCache(16384, maxbytes=16 << 20)
 _MAX_CACHED_CHARS = 512  # longer answer pairs are rare: not worth their memory
+_MAX_IN_PROCESS_CHARS = 400  # sympy builds sums in quadratic time: longer pairs go to a worker
+_ENTRY_BYTES = 400  # the key tuple, the options and the cache's own bookkeeping
 
 
 def _symbolic_compare(pred: str, gold: str, options: VerifyOptions) -> Outcome:
@@ -70,37 +73,58 @@ def check(pred: str, gold: str, options: VerifyOptions | None = None) -> Outcome
 
 
 def _check(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
-    """:func:`check` sharing a deadline with the other comparisons of the same call."""
+    """:func:`check` sharing a deadline with the other comparisons of the same call.
+
+    Only verdicts about the answers are cached: a timeout, a worker that could not be
+    started or one killed from outside says nothing about them, and the next call
+    tries again.
+    """
     key = (pred.strip(), gold.strip(), options)
     cached = _CACHE.get(key)
     if cached is not None:
         return cached
+    about_answers = True
     try:
+        if len(key[0]) + len(key[1]) > _MAX_IN_PROCESS_CHARS:
+            raise NeedsSymbolic  # building long expressions costs: under a deadline
         outcome = compare_answers(pred, gold, options)
     except NeedsSymbolic:
-        outcome = _in_worker(pred, gold, options, deadline)
+        outcome, about_answers = _in_worker(pred, gold, options, deadline)
     except RecursionError:
         outcome = Outcome(False, "too_deep")
     except Exception:  # noqa: BLE001  (a sympy failure on odd input: retry it in a worker)
-        outcome = _in_worker(pred, gold, options, deadline)
-    if outcome.reason != "timeout" and len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
-        _CACHE.put(key, outcome)
+        outcome, about_answers = _in_worker(pred, gold, options, deadline)
+    if about_answers and len(key[0]) + len(key[1]) <= _MAX_CACHED_CHARS:
+        _CACHE.put(key, outcome, sys.getsizeof(key[0]) + sys.getsizeof(key[1]) + _ENTRY_BYTES)
     return outcome
 
 
-def _in_worker(pred: str, gold: str, options: VerifyOptions, deadline: float) -> Outcome:
-    remaining = deadline - time.monotonic()
-    if remaining <= 0:
-        return Outcome(False, "timeout")
-    try:
-        result = default_pool().call(_symbolic_compare, (pred, gold, options), timeout=remaining)
-    except (OSError, RuntimeError):  # no worker process could be started here
-        return Outcome(False, "no_sandbox")
-    if result.status == "ok":
-        return result.value
-    if result.status == "timeout":
-        return Outcome(False, "timeout")
-    return Outcome(False, "parse_error")
+def _in_worker(
+    pred: str, gold: str, options: VerifyOptions, deadline: float
+) -> tuple[Outcome, bool]:
+    """The symbolic outcome and whether it is about the answers (worth caching).
+
+    A worker that cannot be started, or dies during the call, is tried once more.
+    """
+    for attempt in range(2):
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return Outcome(False, "timeout"), False
+        try:
+            result = default_pool().call(
+                _symbolic_compare, (pred, gold, options), timeout=remaining
+            )
+        except (OSError, RuntimeError):  # no worker process could be started here
+            if attempt == 0:
+                continue
+            return Outcome(False, "no_sandbox"), False
+        if result.status == "ok":
+            return result.value, True
+        if result.status == "timeout":
+            return Outcome(False, "timeout"), False
+        if result.status == "error":  # sympy raised on these answers
+            return Outcome(False, "parse_error"), True
+    return Outcome(False, "parse_error"), False  # the worker died twice
 
 
 def equivalent(pred: str, gold: str, **options: Any) -> bool:

@@ -165,7 +165,11 @@ class CommandReading:
     def _function_argument(self) -> sp.Basic:
         if self.at("op", "("):
             self.next()
-            inner = self.expr(0)
+            self.angle_arg += 1  # \sin(90^\circ - x): degrees inside are radians too
+            try:
+                inner = self.expr(0)
+            finally:
+                self.angle_arg -= 1
             self.expect_op(")")
             return inner
         self.fn_arg += 1

@@ -177,12 +177,14 @@ class StructureReading:
     def _state(self) -> tuple:
         """What a failed attempt may have changed (see :meth:`_restore`)."""
         notes = (self.units, self.bases, self.moduli, self.decimals)
-        flags = (self.i, self.depth, self.abs_depth, self.fn_arg, self.percent, self.degrees)
+        flags = (self.i, self.depth, self.abs_depth, self.fn_arg, self.angle_arg, self.percent)
+        flags += (self.degrees,)
         return flags, list(self.tokens), tuple(len(n) for n in notes)
 
     def _restore(self, state: tuple) -> None:
         flags, tokens, lengths = state
-        self.i, self.depth, self.abs_depth, self.fn_arg, self.percent, self.degrees = flags
+        self.i, self.depth, self.abs_depth, self.fn_arg, self.angle_arg = flags[:5]
+        self.percent, self.degrees = flags[5:]
         self.tokens = tokens
         notes = (self.units, self.bases, self.moduli, self.decimals)
         for kept, n in zip(notes, lengths, strict=True):

@@ -15,6 +15,7 @@ rewardkit.verify.errors.MathParseError: power too large
 from __future__ import annotations
 
 import math
+from functools import lru_cache
 
 import sympy as sp
 
@@ -26,6 +27,55 @@ MAX_BITS = 200_000  # largest exact number a power may produce
 MAX_FACTORIAL = 5_000
 MAX_ROOT_BITS = 1_000  # exact roots are looked for only in numbers up to this size
 CHEAP_ON_BIG = (sp.Abs,)  # functions that stay cheap on huge arguments
+MAX_MATRIX_NODES = 20_000  # expression nodes a product of matrices may build
+_NAME_BITS = 5  # a name stands for a small rational point (23/9 and the like) ...
+_NAME_LOG2 = 2  # ... of magnitude under 4
+_EXPONENTIAL = (sp.exp, sp.sinh, sp.cosh)
+_GROWING = (sp.factorial, sp.binomial, sp.gamma, sp.RisingFactorial, sp.FallingFactorial)
+
+
+def evaluation_cost(expr: sp.Basic) -> tuple[float, float]:
+    """``(bits, log2 magnitude)``: upper estimates of the exact number ``expr`` becomes
+    when its names are replaced by small rationals, computed from the tree without
+    evaluating anything. Chains of powers multiply their exponents, factorials grow with
+    the magnitude of their argument; ``inf`` when it is astronomically large.
+
+    >>> x = sp.Symbol("x")
+    >>> evaluation_cost(x**3)
+    (16.0, 6.0)
+    >>> evaluation_cost(sp.factorial(5000000 * x))[0] > MAX_BITS
+    True
+    """
+    if isinstance(expr, sp.MatrixBase):
+        costs = [evaluation_cost(e) for e in expr]
+        return float(sum(c[0] for c in costs)), max((c[1] for c in costs), default=0.0)
+    return _cost(expr)
+
+
+@lru_cache(maxsize=4096)
+def _cost(e: sp.Basic) -> tuple[float, float]:
+    if e.is_Rational:
+        return float(bits(e)), float(max(e.p.bit_length() - e.q.bit_length() + 1, 0))
+    if e.is_Float:
+        return float(e._prec), float(max(sp.Abs(e).evalf(5).round().p.bit_length(), 0))
+    if not e.args:
+        return float(_NAME_BITS), float(_NAME_LOG2)
+    args = [_cost(a) for a in e.args if isinstance(a, sp.Basic)]
+    total = float(sum(a[0] for a in args))
+    if e.is_Add:
+        return total, max(a[1] for a in args) + math.log2(len(args))
+    if e.is_Mul:
+        return total, float(sum(a[1] for a in args))
+    if e.is_Pow:
+        (base_bits, base_log), (_, exp_log) = args
+        times = abs(float(e.exp.p)) if e.exp.is_Rational else 2.0 ** min(exp_log, 1000)
+        return base_bits * times + 1, base_log * times
+    if isinstance(e, _EXPONENTIAL):  # |exp(a)| < 2^(1.45 |a|)
+        return total, 1.45 * 2.0 ** min(max(a[1] for a in args), 1000)
+    if isinstance(e, _GROWING):
+        n = 2.0 ** min(max(a[1] for a in args), 1000)  # how far the product runs
+        return n * (max(a[0] for a in args) + math.log2(n + 1)), n * math.log2(n + 1)
+    return total, float(sum(a[1] for a in args))
 
 
 def number_bits(expr: sp.Basic) -> int:
@@ -119,6 +169,8 @@ def multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
         both = isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)
         if both and a.shape[1] != b.shape[0]:
             raise MathParseError("matrix shapes do not match")
+        if _product_nodes(a, b) > MAX_MATRIX_NODES:
+            raise MathParseError("matrix product too large", reason="too_large")
         return a * b
     check_scalar(a, b)
     if a.is_Rational and b.is_Rational and a.p.bit_length() + b.p.bit_length() > MAX_BITS:
@@ -128,6 +180,25 @@ def multiply(a: sp.Basic, b: sp.Basic) -> sp.Basic:
     ):
         raise MathParseError("roots of numbers too large", reason="too_large")
     return check_size(sp.Mul(a, b))
+
+
+def _product_nodes(a: sp.Basic, b: sp.Basic) -> int:
+    """Nodes of ``a * b`` for matrices: each entry of a product sums ``inner`` products of
+    entries, so chained products of symbolic matrices grow geometrically."""
+    if not (isinstance(a, sp.MatrixBase) and isinstance(b, sp.MatrixBase)):
+        matrix = a if isinstance(a, sp.MatrixBase) else b
+        other = b if matrix is a else a
+        return len(matrix) * (_largest_entry(matrix) + _nodes(other) + 2)
+    rows, inner = a.shape
+    return rows * b.shape[1] * inner * (_largest_entry(a) + _largest_entry(b) + 2)
+
+
+def _largest_entry(matrix: sp.MatrixBase) -> int:
+    return max((_nodes(e) for e in matrix), default=1)
+
+
+def _nodes(expr: sp.Basic) -> int:
+    return sum(1 for _ in sp.preorder_traversal(expr))
 
 
 def check_scalar(*values: sp.Basic) -> None:
@@ -188,7 +259,17 @@ def power(base: sp.Basic, exponent: sp.Basic) -> sp.Basic:
     ):
         # sympy looks for exact roots of a number by factoring it: too slow for big ones
         raise MathParseError("root of a number too large", reason="too_large")
-    return check_size(sp.Pow(base, exponent))
+    return check_size(_check_chain(sp.Pow(base, exponent)))
+
+
+def _check_chain(value: sp.Basic) -> sp.Basic:
+    """sympy merges ``(x^a)^b`` into ``x^{ab}``: each exponent passed alone, the product
+    must pass too (``x^{9999}^{999}`` is ``x^{9989001}``)."""
+    if value.is_Pow and value.exp.is_Integer and not value.base.is_Rational:
+        times = abs(int(value.exp))
+        if times > MAX_EXPONENT or times * max(evaluation_cost(value.base)[0], 1) > MAX_BITS:
+            raise MathParseError("power too large", reason="too_large")
+    return value
 
 
 def bits(value: sp.Rational) -> int:
@@ -237,7 +318,15 @@ def factorial(n: sp.Basic) -> sp.Basic:
         return sp.Integer(math.factorial(int(n)))
     if n.is_number:
         raise MathParseError("factorial of a non-integer")
+    _check_growth(n)
     return sp.factorial(n)
+
+
+def _check_growth(*args: sp.Basic) -> None:
+    r"""A factorial or binomial of a symbolic argument that becomes a huge integer at a
+    point (``(5 \cdot 10^6 x)!``) would be computed exactly by any evaluation."""
+    if any(2.0 ** min(evaluation_cost(a)[1], 1000) > MAX_FACTORIAL * 20 for a in args):
+        raise MathParseError("factorial too large", reason="too_large")
 
 
 def binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
@@ -252,6 +341,7 @@ def binomial(n: sp.Basic, k: sp.Basic) -> sp.Basic:
         raise MathParseError("binomial of non-integers")
     if k.is_Integer and abs(k) > MAX_FACTORIAL * 20:
         raise MathParseError("binomial too large", reason="too_large")
+    _check_growth(k if k.is_Integer else n)
     return sp.binomial(n, k)
 
 

@@ -131,8 +131,10 @@ def clean_latex(text: str) -> str:
     s = _SPACING.sub(_keep_row_break, s)
     s = _DELIMS.sub(_keep_row_break, s).replace("$", " ")
     s = s.strip()
-    while s and s[-1] in ".;:" and not s.endswith((r"\;", r"\:")):
-        s = s[:-1].rstrip()
+    if s.endswith("\\") and not s.endswith("\\\\"):
+        s = s[:-1].rstrip()  # 185\ : a stray backslash
+    while s and s[-1] in ".;:" and not s.endswith((r"\;", r"\:", "..")):
+        s = s[:-1].rstrip()  # a closing full stop, not an ellipsis (1, 2, 3, ...)
     return s
 
 

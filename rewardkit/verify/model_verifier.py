@@ -11,7 +11,19 @@ reason says who decided:
   CompassVerifier's C, a truncated, repetitive or refusing answer; scored as wrong);
 - ``model_unavailable``: the backend failed (the rules' verdict stands; logged);
 - ``model_unparseable``: the reply held no verdict in the format's words (the rules'
-  verdict stands).
+  verdict stands);
+- ``model_truncated``: the reply was cut off by ``max_tokens`` (``finish_reason``
+  ``length``) and never read as a verdict, also after one re-ask with
+  ``truncated_max_tokens`` (the rules' verdict stands; logged with the hint to raise
+  ``max_tokens``).
+
+Requests go through the judge's :class:`~rewardkit.judge.engine.JudgeClient`, as the
+judge reward's do: one ``call_timeout`` bounds a whole review (what has not come back is
+``model_unavailable``), the backend's circuit breaker answers at once after
+``breaker_failures`` failures in a row, and a first call that no request can get past
+(a wrong model name, a URL without ``/v1``) raises
+:class:`~rewardkit.verify.errors.ServerConfigError` (the judge's ``JudgeConfigError``)
+instead of failing silently at every step.
 
 Layering: this module sits in ``verify`` and imports nothing from ``judge`` when it is
 imported. A :class:`ModelVerifier` takes any backend object with the judge backend's small
@@ -52,12 +64,14 @@ WRONG_BY_MODEL = "wrong_by_model"
 INVALID_BY_MODEL = "invalid_by_model"
 MODEL_UNAVAILABLE = "model_unavailable"
 MODEL_UNPARSEABLE = "model_unparseable"
+MODEL_TRUNCATED = "model_truncated"
 MODEL_REASONS = (
     OK_BY_MODEL,
     WRONG_BY_MODEL,
     INVALID_BY_MODEL,
     MODEL_UNAVAILABLE,
     MODEL_UNPARSEABLE,
+    MODEL_TRUNCATED,
 )
 FORWARDED = "wrong_answer"  # the one rules' outcome the model may overturn
 _REASON_OF = dict(zip(VERDICTS, (OK_BY_MODEL, WRONG_BY_MODEL, INVALID_BY_MODEL), strict=True))
@@ -86,6 +100,7 @@ class VerifierStats:
     overturned: int = 0
     unavailable: int = 0
     unparseable: int = 0
+    truncated: int = 0
     cache_hits: int = 0
     latency_s: float = 0.0
     _lock: threading.Lock = dataclasses.field(default_factory=threading.Lock, repr=False)
@@ -126,7 +141,14 @@ class ModelVerifier:
         max_tokens: the reply budget (default: the format's, from its model card).
         temperature: the sampling temperature (0: greedy, as the cards use).
         max_answer_chars, max_question_chars: texts are cut to this size for the model.
-        **backend_options: passed to the backend (``max_concurrency``, ``timeout``, ...).
+        call_timeout: seconds for one whole review (connection slots, retries and re-asks
+            included), as the judge's: default the backend's (440 s for the OpenAI
+            backend's defaults; ``retry_for + 2 * timeout`` with ``retry_for``).
+        truncated_max_tokens: ``max_tokens`` of the one re-ask of a reply cut off by
+            ``max_tokens`` (default: twice ``max_tokens``; ``0``: report
+            ``model_truncated`` without asking again).
+        **backend_options: passed to the backend (``max_concurrency``, ``timeout``,
+            ``max_retries``, ``retry_for``, ``breaker_failures``, ``breaker_cooldown``, ...).
     """
 
     def __init__(
@@ -142,6 +164,8 @@ class ModelVerifier:
         temperature: float = 0.0,
         max_answer_chars: int = 2_000,
         max_question_chars: int = 8_000,
+        call_timeout: float | None = None,
+        truncated_max_tokens: int | None = None,
         **backend_options: Any,
     ) -> None:
         if format not in FORMATS:
@@ -165,15 +189,34 @@ class ModelVerifier:
         for need in ("identity", "complete_many"):
             if not callable(getattr(backend, need, None)):
                 raise TypeError(f"a model verifier backend needs {need}(), got {backend!r}")
-        self.backend = backend
-        self.cache = _resolve_cache(cache)
         self.max_tokens = int(max_tokens or self.format.max_tokens)
         if self.max_tokens < 1 or temperature < 0:
             raise ValueError("max_tokens must be positive and temperature >= 0")
+        from rewardkit.judge.engine import JudgeClient
+
+        self.client = JudgeClient(
+            backend,
+            _resolve_cache(cache),
+            reask=1,
+            reask_unparsed=False,
+            call_timeout=call_timeout,
+            truncated_max_tokens=2 * self.max_tokens
+            if truncated_max_tokens is None
+            else truncated_max_tokens,
+        )
         self.temperature = float(temperature)
         self.max_answer_chars = max_answer_chars
         self.max_question_chars = max_question_chars
         self.stats = VerifierStats()
+        self._warned_truncated = False
+
+    @property
+    def backend(self) -> VerifierBackend:
+        return self.client.backend
+
+    @property
+    def cache(self) -> Any:
+        return self.client.cache
 
     def __repr__(self) -> str:
         return f"ModelVerifier({self.format.name!r}, backend={self.backend!r})"
@@ -204,8 +247,9 @@ class ModelVerifier:
         self, verdicts: Sequence[Verdict], questions: Sequence[str | None] | None = None
     ) -> list[Verdict]:
         """The rules' ``verdicts`` with each ``wrong_answer`` decided by the model (all of a
-        batch asked at once, under the backend's concurrency limit). Never raises on model
-        faults. Works from synchronous code, also inside a running event loop."""
+        batch asked at once, under the backend's concurrency limit, within ``call_timeout``).
+        Never raises on model faults, but for ``ServerConfigError`` at a first call that
+        no request can get past. Works from synchronous code, also inside a running event loop."""
         from rewardkit.judge.engine import run_sync
 
         async def ask_and_close() -> list[Verdict]:
@@ -225,8 +269,7 @@ class ModelVerifier:
         self, verdicts: Sequence[Verdict], questions: Sequence[str | None] | None = None
     ) -> list[Verdict]:
         """:meth:`review`, awaited on the caller's event loop."""
-        from rewardkit.judge.backends.base import JudgeFailure, JudgeRequest
-        from rewardkit.judge.engine import JudgeClient
+        from rewardkit.judge.backends.base import TRUNCATED, JudgeConfigError, JudgeRequest
 
         if questions is not None and len(questions) != len(verdicts):
             raise ValueError(f"{len(questions)} questions for {len(verdicts)} verdicts")
@@ -248,36 +291,44 @@ class ModelVerifier:
             )
             for i in forward
         ]
-        client = JudgeClient(self.backend, self.cache)
-        start = time.monotonic()
+        hits, start = self.client.cache_hits, time.monotonic()
         try:
-            outcomes = await client.send(requests)
-        except Exception as exc:  # a backend that breaks its promise must not end a run
+            answers = await self.client.ask(requests, self._read)
+        except JudgeConfigError:
+            raise  # a misconfigured verifier stops the run at its first call, as the judge
+        except Exception:  # a backend that breaks its promise must not end a run
             logger.exception("model verifier backend %r failed", self.backend)
-            outcomes = [JudgeFailure("judge_unavailable", f"{type(exc).__name__}: {exc}")] * len(
-                requests
-            )
-        self.stats.add(latency_s=time.monotonic() - start, cache_hits=client.cache_hits)
+            answers = None
+        self.stats.add(latency_s=time.monotonic() - start, cache_hits=self.client.cache_hits - hits)
         reviewed = list(verdicts)
         failures: dict[str, int] = {}
-        for i, outcome in zip(forward, outcomes, strict=True):
-            if isinstance(outcome, JudgeFailure):
-                failures[outcome.reason] = failures.get(outcome.reason, 0) + 1
+        for n, i in enumerate(forward):
+            answer = answers[n] if answers is not None else None
+            if answer is None or answer.failure is not None:
+                reason = answer.failure.reason if answer is not None else "internal_error"
+                failures[reason] = failures.get(reason, 0) + 1
                 reviewed[i] = dataclasses.replace(verdicts[i], reason=MODEL_UNAVAILABLE)
-                continue
-            reading = self.format.parse(outcome.text)
-            if reading.verdict is None:
-                self.stats.add(unparseable=1)
-                logger.debug(
-                    "model verifier reply unreadable (%s): %.200r", reading.reason, outcome.text
+            elif answer.parsed is None:
+                truncated = answer.reason == TRUNCATED
+                self.stats.add(**{"truncated" if truncated else "unparseable": 1})
+                if truncated and not self._warned_truncated:
+                    self._warned_truncated = True
+                    logger.warning(
+                        "model verifier %r: a reply was cut off by max_tokens (%d) before its "
+                        "verdict: raise max_tokens (or truncated_max_tokens); the rules' "
+                        "verdict stands",
+                        self.backend,
+                        self.max_tokens,
+                    )
+                reviewed[i] = dataclasses.replace(
+                    verdicts[i], reason=MODEL_TRUNCATED if truncated else MODEL_UNPARSEABLE
                 )
-                reviewed[i] = dataclasses.replace(verdicts[i], reason=MODEL_UNPARSEABLE)
-                continue
-            correct = reading.verdict == "correct"
-            self.stats.add(overturned=int(correct))
-            reviewed[i] = dataclasses.replace(
-                verdicts[i], correct=correct, reason=_REASON_OF[reading.verdict]
-            )
+            else:
+                correct = answer.parsed == "correct"
+                self.stats.add(overturned=int(correct))
+                reviewed[i] = dataclasses.replace(
+                    verdicts[i], correct=correct, reason=_REASON_OF[answer.parsed]
+                )
         if failures:
             self.stats.add(unavailable=sum(failures.values()))
             logger.warning(
@@ -288,6 +339,16 @@ class ModelVerifier:
                 ", ".join(f"{k}: {n}" for k, n in failures.items()),
             )
         return reviewed
+
+    def _read(self, index: int, reply: Any) -> tuple[str | None, str]:
+        """The verdict of one reply and why; a reply cut off by ``max_tokens`` has none
+        (its last words may be a verdict the model was about to take back)."""
+        if reply.truncated:
+            return None, "truncated"
+        reading = self.format.parse(reply.text)
+        if reading.verdict is None:
+            logger.debug("model verifier reply unreadable (%s): %.200r", reading.reason, reply.text)
+        return reading.verdict, reading.reason
 
     def spent(self) -> dict[str, float]:
         """What this verifier did so far: :class:`VerifierStats` and the backend's tokens."""

@@ -16,6 +16,8 @@ import random
 import sympy as sp
 from sympy.core.evalf import PrecisionExhausted
 
+from rewardkit.verify.guarded import MAX_BITS, evaluation_cost
+
 EXACT_DIGITS = 30  # digits of numeric evaluation where a decimal is involved
 _MAX_DIGITS = 400  # working precision the sign of an exact difference may take
 _POINTS = 4
@@ -86,6 +88,8 @@ def differ_at_a_point(a: sp.Expr, b: sp.Expr) -> bool:
     means "cannot tell here", never "equal"."""
     if a.has(sp.Float) or b.has(sp.Float):
         return False
+    if evaluation_cost(a)[0] + evaluation_cost(b)[0] > MAX_BITS:
+        return False  # too costly to compute here: a worker decides under its deadline
     point = {
         s: POSITIVE[k % len(POSITIVE)]
         for k, s in enumerate(sorted(a.free_symbols | b.free_symbols, key=lambda s: s.name))

@@ -1,10 +1,15 @@
 """Hard time limits without signals: a pool of worker processes with a deadline per call.
 
-Each worker is a separate Python process (started with ``subprocess``, so it works from
-the main thread, worker threads, asyncio code and even daemonic child processes, where
-``multiprocessing`` may not start children). A call that overruns its deadline gets a
-``timeout`` result; its worker is killed and a fresh one started in its place. No call
-returns later than its timeout plus the time to kill a process.
+Workers are forked from a *zygote*: one helper process (started with ``subprocess``, so
+it works from the main thread, worker threads, asyncio code and daemonic child
+processes, where ``multiprocessing`` may not start children) that imports the comparison
+code once. A fresh worker is then ready in milliseconds, so a call that overruns its
+deadline can have its worker killed and replaced without the next calls waiting for a
+new interpreter. No call returns later than its timeout plus the time to kill a process.
+
+Nothing outlives its parent: the zygote exits when the process that started it dies,
+and each worker gets ``SIGKILL`` when its zygote exits (``PR_SET_PDEATHSIG`` on Linux;
+elsewhere a thread of the worker polls its parent).
 
 >>> import operator
 >>> sandbox_call(operator.add, (2, 3), timeout=30).value
@@ -17,6 +22,8 @@ import atexit
 import os
 import pickle
 import select
+import signal
+import socket
 import struct
 import subprocess
 import sys
@@ -32,85 +39,142 @@ __all__ = ["CallResult", "WorkerPool", "default_pool", "sandbox_call"]
 _HEADER = struct.Struct("!I")
 _MEMORY_LIMIT = 2 << 30  # bytes of address space per worker
 _READY = b"ready"
+_FORK_REPLY_SECONDS = 30.0  # a ready zygote answers a fork request in milliseconds
 
 
 @dataclass(frozen=True)
 class CallResult:
-    """``status`` is ``ok`` (``value`` holds the result), ``timeout`` or ``error``
-    (``error`` says what went wrong in the worker)."""
+    """``status`` is ``ok`` (``value`` holds the result), ``timeout``, ``error`` (the
+    function raised in the worker: ``error`` says what) or ``died`` (the worker process
+    died during the call: killed from outside, or crashed)."""
 
     status: str
     value: Any = None
     error: str | None = None
 
 
+def _send(sock: socket.socket, data: bytes) -> None:
+    sock.sendall(_HEADER.pack(len(data)) + data)
+
+
+def _receive(sock: socket.socket, deadline: float) -> bytes | None:
+    """One message, or ``None`` when the deadline passes first; ``EOFError`` when the
+    other side is gone."""
+    header = _read_exactly(sock, _HEADER.size, deadline)
+    if header is None:
+        return None
+    (size,) = _HEADER.unpack(header)
+    return _read_exactly(sock, size, float("inf"))  # the rest is already on its way
+
+
+def _read_exactly(sock: socket.socket, n: int, deadline: float) -> bytes | None:
+    chunks: list[bytes] = []
+    while n > 0:
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            return None
+        readable, _, _ = select.select([sock], [], [], min(remaining, 3600))
+        if not readable:
+            continue
+        chunk = sock.recv(min(n, 1 << 20))
+        if not chunk:
+            raise EOFError("the process on the other side exited")
+        chunks.append(chunk)
+        n -= len(chunk)
+    return b"".join(chunks)
+
+
 class _Worker:
+    """One forked worker: its process id and our end of its socket."""
+
+    def __init__(self, pid: int, sock: socket.socket) -> None:
+        self.pid = pid
+        self.sock = sock
+
+    def kill(self) -> None:
+        try:
+            os.kill(self.pid, signal.SIGKILL)  # the zygote reaps it
+        except OSError:
+            pass
+        self.sock.close()
+
+
+class _Zygote:
+    """The helper process that forks workers; started once, waited for by nobody.
+
+    Its start-up (importing sympy) can take longer than a call's timeout: a call that
+    cannot wait for it gets ``None`` and the start-up goes on for the next calls.
+    """
+
     def __init__(self) -> None:
         env = dict(os.environ)
         root = str(Path(__file__).resolve().parents[2])
         env["PYTHONPATH"] = os.pathsep.join(p for p in (root, env.get("PYTHONPATH")) if p)
         env.setdefault("OMP_NUM_THREADS", "1")
-        self.proc = subprocess.Popen(
-            [sys.executable, "-m", "rewardkit.verify.sandbox"],
-            stdin=subprocess.PIPE,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.DEVNULL,
-            env=env,
-            close_fds=True,
-        )
+        ours, theirs = socket.socketpair()
+        try:
+            self.proc = subprocess.Popen(
+                [sys.executable, "-m", "rewardkit.verify.sandbox", str(os.getpid())],
+                stdin=theirs,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                env=env,
+                close_fds=True,
+            )
+        except BaseException:
+            ours.close()
+            raise
+        finally:
+            theirs.close()
+        self.sock = ours
         self.ready = False
-        self.calls = 0
+        self.lock = threading.Lock()
 
-    def send(self, payload: bytes) -> None:
-        assert self.proc.stdin is not None
-        self.proc.stdin.write(_HEADER.pack(len(payload)) + payload)
-        self.proc.stdin.flush()
+    def fork(self, deadline: float) -> _Worker | None:
+        """A new worker; ``None`` when the zygote is not ready by ``deadline``.
 
-    def receive(self, deadline: float) -> bytes | None:
-        """One message, or ``None`` when the deadline passes first."""
-        header = self._read_exactly(_HEADER.size, deadline)
-        if header is None:
+        Raises ``OSError`` when the zygote died or could not fork.
+        """
+        wait = deadline - time.monotonic()
+        if not self.lock.acquire(timeout=-1 if wait == float("inf") else max(wait, 0)):
             return None
-        (size,) = _HEADER.unpack(header)
-        return self._read_exactly(size, deadline)
-
-    def _read_exactly(self, n: int, deadline: float) -> bytes | None:
-        assert self.proc.stdout is not None
-        fd = self.proc.stdout.fileno()
-        chunks: list[bytes] = []
-        while n > 0:
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            readable, _, _ = select.select([fd], [], [], remaining)
-            if not readable:
-                return None
-            chunk = os.read(fd, min(n, 1 << 20))
-            if not chunk:
-                raise EOFError("worker exited")
-            chunks.append(chunk)
-            n -= len(chunk)
-        return b"".join(chunks)
-
-    def kill(self) -> None:
         try:
-            self.proc.kill()
-        except OSError:
-            pass
-        try:
-            self.proc.wait(timeout=0.2)
-        except subprocess.TimeoutExpired:
-            threading.Thread(target=self.proc.wait, daemon=True).start()
-        for stream in (self.proc.stdin, self.proc.stdout):
+            if not self.ready:
+                if _receive(self.sock, deadline) is None:
+                    return None
+                self.ready = True
+            ours, theirs = socket.socketpair()
             try:
-                if stream is not None:
-                    stream.close()
-            except OSError:
-                pass
+                socket.send_fds(self.sock, [b"f"], [theirs.fileno()])
+                reply = _receive(self.sock, time.monotonic() + _FORK_REPLY_SECONDS)
+            except BaseException:  # interrupted mid-request: its reply would confuse the next
+                self.proc.kill()
+                ours.close()
+                raise
+            finally:
+                theirs.close()
+            if reply is None or not reply.isdigit():
+                ours.close()
+                raise OSError(f"the zygote could not fork a worker: {reply!r}")
+            return _Worker(int(reply), ours)
+        except (EOFError, ValueError) as exc:
+            raise OSError(f"the zygote died: {exc}") from None
+        finally:
+            self.lock.release()
+
+    def alive(self) -> bool:
+        return self.proc.poll() is None
+
+    def close(self) -> None:
+        self.sock.close()  # the zygote exits on end of file, and its workers with it
+        try:
+            self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
 
 
 class WorkerPool:
-    """Up to ``size`` worker processes, started when first needed; thread-safe.
+    """Up to ``size`` worker processes, forked when first needed; thread-safe.
 
     >>> pool = WorkerPool(size=1)
     >>> pool.call(divmod, (7, 2), timeout=30)
@@ -126,12 +190,16 @@ class WorkerPool:
         self._count = 0
         self._cond = threading.Condition()
         self._closed = False
+        self._zygote: _Zygote | None = None
+        self._zygote_lock = threading.Lock()
 
     def call(self, fn: Callable[..., Any], args: tuple = (), *, timeout: float) -> CallResult:
         """Run ``fn(*args)`` in a worker; a picklable module-level ``fn`` and arguments.
 
         A worker found dead before it took the call (killed while idle) is replaced and
-        the call tried once more; one that dies during the call gives an ``error``.
+        the call tried once more; one that dies during the call gives ``died``. Raises
+        ``OSError`` when no worker process can be started, ``RuntimeError`` when closed.
+        An exception in the caller (``KeyboardInterrupt``) kills the worker of the call.
         """
         deadline = time.monotonic() + timeout
         payload = pickle.dumps((fn, args), protocol=pickle.HIGHEST_PROTOCOL)
@@ -140,28 +208,30 @@ class WorkerPool:
             if worker is None:
                 return CallResult("timeout", error="no worker free before the deadline")
             try:
-                if not worker.ready:
-                    if worker.receive(deadline) is None:
-                        return self._discard(worker, CallResult("timeout", error="starting"))
-                    worker.ready = True
-                worker.send(payload)
-            except (OSError, EOFError, ValueError) as exc:
-                result = self._discard(worker, CallResult("error", error=f"worker died: {exc}"))
-                if attempt == 0:
-                    continue
-                return result
-            break
-        try:
-            reply = worker.receive(deadline)
-        except (OSError, EOFError, ValueError) as exc:
-            return self._discard(worker, CallResult("error", error=f"worker died: {exc}"))
-        if reply is None:
-            return self._discard(worker, CallResult("timeout", error=f"over {timeout} s"))
-        self._release(worker)
-        status, value = pickle.loads(reply)
-        if status == "ok":
-            return CallResult("ok", value)
-        return CallResult("error", error=value)
+                try:
+                    _send(worker.sock, payload)
+                except OSError as exc:  # died while idle: try a fresh one
+                    self._discard(worker, dead=True)
+                    if attempt == 0:
+                        continue
+                    return CallResult("died", error=f"worker died: {exc}")
+                try:
+                    reply = _receive(worker.sock, deadline)
+                except (OSError, EOFError) as exc:
+                    self._discard(worker, dead=True)
+                    return CallResult("died", error=f"worker died: {exc}")
+            except BaseException:
+                self._discard(worker)
+                raise
+            if reply is None:
+                self._discard(worker)
+                return CallResult("timeout", error=f"over {timeout} s")
+            self._release(worker)
+            status, value = pickle.loads(reply)
+            if status == "ok":
+                return CallResult("ok", value)
+            return CallResult("error", error=value)
+        raise AssertionError("unreachable")  # pragma: no cover
 
     def _acquire(self, deadline: float) -> _Worker | None:
         with self._cond:
@@ -178,12 +248,35 @@ class WorkerPool:
                     return None
                 self._cond.wait(remaining)
         try:
-            return _Worker()
-        except OSError:
-            with self._cond:
-                self._count -= 1
-                self._cond.notify()
+            worker = self._fork(deadline)
+        except BaseException:
+            self._forget_one()
             raise
+        if worker is None:
+            self._forget_one()
+        return worker
+
+    def _fork(self, deadline: float) -> _Worker | None:
+        """A new worker from the zygote; a dead zygote is restarted once."""
+        for attempt in range(2):
+            with self._zygote_lock:
+                if self._zygote is None or not self._zygote.alive():
+                    if self._zygote is not None:
+                        self._zygote.close()
+                    self._zygote = None
+                    self._zygote = _Zygote()
+                zygote = self._zygote
+            try:
+                return zygote.fork(deadline)
+            except OSError:
+                if attempt == 1:
+                    raise
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    def _forget_one(self) -> None:
+        with self._cond:
+            self._count -= 1
+            self._cond.notify()
 
     def _release(self, worker: _Worker) -> None:
         with self._cond:
@@ -193,40 +286,44 @@ class WorkerPool:
             self._idle.append(worker)
             self._cond.notify()
 
-    def _discard(self, worker: _Worker, result: CallResult) -> CallResult:
-        """Kill a worker that overran or died and start its replacement at once."""
-        worker.kill()
-        replacement = None
-        if not self._closed:
-            try:
-                replacement = _Worker()
-            except OSError:
-                replacement = None
-        with self._cond:
-            if replacement is not None and not self._closed:
-                self._idle.append(replacement)
-            else:
-                self._count -= 1
-                if replacement is not None:
-                    replacement.kill()
-            self._cond.notify()
-        return result
+    def _discard(self, worker: _Worker, dead: bool = False) -> None:
+        """Kill a worker that overran (close one that died: its process id may already
+        be another's); the next call forks a fresh one."""
+        if dead:
+            worker.sock.close()
+        else:
+            worker.kill()
+        self._forget_one()
 
     def warm_up(self) -> None:
-        """Start all workers now so that first calls do not wait for them."""
+        """Start the zygote and all workers now so that first calls do not wait."""
+        workers = []
         with self._cond:
-            while self._count < self.size:
-                self._idle.append(_Worker())
-                self._count += 1
+            missing = self.size - self._count
+            self._count += missing
+        try:
+            for _ in range(missing):
+                worker = self._fork(float("inf"))
+                assert worker is not None
+                workers.append(worker)
+        finally:
+            with self._cond:
+                self._count -= missing - len(workers)
+        for worker in workers:
+            self._release(worker)
 
     def close(self) -> None:
-        """Stop every idle worker; busy ones stop when their call ends."""
+        """Stop every idle worker and the zygote; busy workers die with the zygote."""
         with self._cond:
             self._closed = True
             idle, self._idle = self._idle, []
             self._count -= len(idle)
         for worker in idle:
             worker.kill()
+        with self._zygote_lock:
+            if self._zygote is not None:
+                self._zygote.close()
+                self._zygote = None
 
 
 _POOL: WorkerPool | None = None
@@ -269,48 +366,99 @@ def _close_default_pool() -> None:
         _POOL.close()
 
 
-def _serve() -> None:
-    """Worker main loop: read ``(fn, args)`` messages on stdin, answer on stdout."""
-    out = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
-    sys.stdout = sys.stderr  # stray prints must not corrupt the channel
+def _die_with_parent(parent: int) -> None:
+    """SIGKILL this process when ``parent`` exits, even while it computes in C code."""
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: a thread watches (between bytecodes)
+
+        def watch() -> None:
+            while os.getppid() == parent:
+                time.sleep(0.5)
+            os._exit(0)
+
+        threading.Thread(target=watch, daemon=True).start()
+    if os.getppid() != parent:  # it died before we asked
+        os._exit(0)
+
+
+def _zygote(parent: int) -> None:
+    """Zygote main loop: import the comparison code, then fork a worker per request."""
+    sock = socket.socket(fileno=os.dup(0))
+    os.close(0)
+    # no parent-death signal here: it would fire when the *thread* that started us exits
+    if os.getppid() != parent:
+        return
+    _warm_up()
+    signal.signal(signal.SIGCHLD, signal.SIG_IGN)  # the kernel reaps killed workers
+    _send(sock, _READY)
+    me = os.getpid()
+    while True:
+        readable, _, _ = select.select([sock], [], [], 0.5)
+        if os.getppid() != parent:
+            return
+        if not readable:
+            continue
+        try:
+            _, fds, _, _ = socket.recv_fds(sock, 16, 1)
+        except OSError:
+            return
+        if not fds:
+            return  # our parent closed the channel
+        pid = os.fork()
+        if pid == 0:
+            sock.close()
+            signal.signal(signal.SIGCHLD, signal.SIG_DFL)
+            _serve(socket.socket(fileno=fds[0]), me)
+            os._exit(0)
+        os.close(fds[0])
+        _send(sock, str(pid).encode())
+
+
+def _warm_up() -> None:
+    """Import the verifier and run one symbolic comparison: every worker forked later
+    starts with sympy loaded and its caches warm."""
+    from rewardkit.verify.answers import compare_answers
+    from rewardkit.verify.options import VerifyOptions
+
+    compare_answers("(x+1)^2", "x^2+2x+1", VerifyOptions(), symbolic=True)
+
+
+def _serve(sock: socket.socket, zygote: int) -> None:
+    """Worker main loop: read ``(fn, args)`` messages, answer each on the same socket."""
+    _die_with_parent(zygote)
+    sys.stdout = sys.stderr  # stray prints go nowhere
     try:
         import resource
 
         resource.setrlimit(resource.RLIMIT_AS, (_MEMORY_LIMIT, _MEMORY_LIMIT))
     except (ImportError, ValueError, OSError):
         pass
-    import rewardkit.verify.answers  # noqa: F401  (import the comparison code before "ready")
-
-    parent = os.getppid()
-
-    def exit_with_parent() -> None:  # an orphaned worker must not compute on for minutes
-        while os.getppid() == parent:
-            time.sleep(0.5)
-        os._exit(0)
-
-    threading.Thread(target=exit_with_parent, daemon=True).start()
-
-    stdin = sys.stdin.buffer
-
-    def write(data: bytes) -> None:
-        out.write(_HEADER.pack(len(data)) + data)
-        out.flush()
-
-    write(_READY)
     while True:
-        header = stdin.read(_HEADER.size)
-        if len(header) < _HEADER.size:
-            return
-        (size,) = _HEADER.unpack(header)
-        fn, args = pickle.loads(stdin.read(size))
         try:
+            message = _receive(sock, float("inf"))
+        except (OSError, EOFError):
+            return
+        try:
+            fn, args = pickle.loads(message)
             reply = ("ok", fn(*args))
         except MemoryError:
             reply = ("error", "out of memory")
         except Exception as exc:  # noqa: BLE001  (any failure goes back to the parent)
             reply = ("error", f"{type(exc).__name__}: {exc}")
-        write(pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL))
+        try:
+            data = pickle.dumps(reply, protocol=pickle.HIGHEST_PROTOCOL)
+        except Exception as exc:  # noqa: BLE001  (an unpicklable result)
+            data = pickle.dumps(("error", f"unpicklable result: {exc}"))
+        try:
+            _send(sock, data)
+        except OSError:
+            return
 
 
 if __name__ == "__main__":
-    _serve()
+    _zygote(int(sys.argv[1]))
+    os._exit(0)  # at once: the workers die with us (no interpreter teardown first)

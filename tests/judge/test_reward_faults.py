@@ -18,13 +18,18 @@ RUBRIC = [
 PROMPTS = ["What is 3 * 4?"] * 4
 COMPLETIONS = ["3 * 4 = 12, the final answer is 12", "It is 12", "13", "I do not know"]
 
+# A per-attempt timeout no reply of a loaded 2-core machine comes near (a timeout there
+# would turn a rate limit or a 500 into a ``timeout``); SLOW is the timeout of the tests
+# whose ``slow`` fault must time out: its replies come far later (SLOW_REPLY), so load
+# can only make them later still.
 FAST = {
-    "timeout": 0.25,
+    "timeout": 5.0,
     "max_retries": 1,
     "backoff_base": 0.01,
     "backoff_max": 0.02,
     "breaker_failures": 0,  # every request meets the fault (the breaker has its own tests)
 }
+SLOW, SLOW_REPLY = 1.5, 10.0
 FAULT_REASONS = {
     "rate_limit": "rate_limited",
     "server_error": "judge_unavailable",
@@ -71,8 +76,8 @@ def _run(reward, awaitable):
 @pytest.mark.parametrize("mode", ["explicit", "implicit", "group"])
 @pytest.mark.parametrize("fault", sorted(FAULT_REASONS))
 def test_a_judge_that_always_fails_gives_none_with_the_reason(serve, mode, fault):
-    server = serve(faults=lambda i, body: fault, retry_after=0.05, slow_seconds=3)
-    reward = _reward(server, mode)
+    server = serve(faults=lambda i, body: fault, retry_after=0.05, slow_seconds=SLOW_REPLY)
+    reward = _reward(server, mode, timeout=SLOW if fault == "slow" else FAST["timeout"])
     start = time.monotonic()
     values, metrics = _call(reward)
     assert values == [None] * 4
@@ -81,13 +86,15 @@ def test_a_judge_that_always_fails_gives_none_with_the_reason(serve, mode, fault
     results = reward.score(prompts=PROMPTS, completions=COMPLETIONS)  # the sync path too
     assert [r.reason for r in results] == [FAULT_REASONS[fault]] * 4
     assert all(r.details.get("error") for r in results)
-    assert time.monotonic() - start < 6  # bounded by timeout * attempts, not hanging
+    # two calls, each bounded by its deadline (timeout * attempts), not hanging
+    assert time.monotonic() - start < 2 * reward.client.deadline() + 3
 
 
 @pytest.mark.parametrize("fault", sorted(FAULT_REASONS))
 def test_a_judge_that_fails_once_still_scores_everything(serve, fault):
-    server = serve(faults=[fault] * 3, retry_after=0.05, slow_seconds=3)
-    values, metrics = _call(_reward(server, max_retries=2))
+    server = serve(faults=[fault] * 3, retry_after=0.05, slow_seconds=SLOW_REPLY)
+    timeout = SLOW if fault == "slow" else FAST["timeout"]
+    values, metrics = _call(_reward(server, max_retries=2, timeout=timeout))
     # toy judge: a criterion is met when its last word appears; "12" weighs 5, "multiplication" 3
     assert values == [0.625, 0.625, 0.0, 0.0]
     assert metrics["rubric_judge/reason/ok"] == 1.0
@@ -101,8 +108,8 @@ def test_random_faults_with_latency_keep_every_slot_accounted_for(serve):
     def faults(index, body):
         return rng.choice(kinds)
 
-    server = serve(faults=faults, latency=0.02, retry_after=0.05, slow_seconds=2)
-    reward = _reward(server, max_retries=0, max_concurrency=8)
+    server = serve(faults=faults, latency=0.02, retry_after=0.05, slow_seconds=SLOW_REPLY)
+    reward = _reward(server, max_retries=0, max_concurrency=8, timeout=SLOW)
     prompts = [f"Question {i // 4}" for i in range(32)]
     completions = [f"answer {i} is 12 with multiplication" for i in range(32)]
     results = _run(reward, reward.ascore(prompts=prompts, completions=completions))

@@ -190,6 +190,26 @@ class TestExtractModes:
         question = "Find the roots of $x^2 - 7x + 10 = 0$."
         assert verify(text, gold, extract="lenient", question=question).correct is correct
 
+    @pytest.mark.parametrize(
+        ("text", "gold"),
+        [
+            ("Thus $x <= 2$ is our answer.", "2"),
+            ("So $x >= 7$.", "7"),
+            ("The solution is $x != 5$.", "5"),
+            (r"Therefore $x \le 4$.", "4"),
+            (r"Hence $y \geq -1$.", "-1"),
+            ("So $t < 3$.", "3"),
+            ("Thus $0 < a \u2264 9$.", "9"),
+        ],
+    )
+    def test_lenient_never_takes_a_side_of_an_inequality_for_a_value(self, text, gold):
+        verdict = verify(text, gold, extract="lenient")
+        assert not verdict.correct and verdict.answer != gold
+
+    def test_lenient_keeps_an_inequality_whole(self):
+        assert verify(r"Thus $x \leq 2$ is our answer.", r"x \leq 2", extract="lenient").correct
+        assert verify(r"Hence $\left(x + 1\right) = 3$.", "3", extract="lenient").correct
+
     def test_lenient_reads_a_choice_letter(self):
         assert verify("The correct option is C.", "C", extract="lenient").correct
         assert verify("So the correct choice is (D).", "(D)", extract="lenient").correct

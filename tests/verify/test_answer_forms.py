@@ -328,3 +328,13 @@ def test_remarks_that_explain_the_value_are_dropped():
     assert equivalent(r"\frac{1}{2} \text{ (i.e., 0.5)}", "0.5")
     assert equivalent(r"4 \text{ (since x > 0)}", "4")
     assert not equivalent(r"3 \text{ (since x > 0)}", "4")
+
+
+def test_forms_from_other_graders_tests():
+    assert equivalent("{-2021, 2021}", r"\pm 2021")  # a set in plain braces
+    assert equivalent("{x, x - 1}", "{x - 1, x}")
+    assert not equivalent("{1, 2}", "{1, 3}")
+    assert equivalent("185\\", "185")  # a stray backslash
+    assert equivalent(r"\sin(90^{\circ}-x)", r"\cos(x)")  # degrees inside parentheses
+    assert not equivalent("1, 2, 3, ...", "1, 2, 3")  # was true: the ellipsis was dropped
+    assert equivalent("1, 2, 3.", "1, 2, 3")  # a closing full stop still is

@@ -34,7 +34,12 @@ def test_noise_from_a_real_server_becomes_a_reason(real_judge_server, name):
 
 def test_the_local_transformers_backend_in_process(tiny_model_path):
     mv = ModelVerifier(  # the tiny model writes noise: a few tokens are enough
-        "compassverifier", tiny_model_path, backend="transformers", cache=False, max_tokens=4
+        "compassverifier",
+        tiny_model_path,
+        backend="transformers",
+        cache=False,
+        max_tokens=4,
+        truncated_max_tokens=0,  # a cut-off reply is not re-asked: one request
     )
     verdicts = verify_batch(
         [(r"\boxed{12 apples}", "12"), (r"\boxed{12}", "12")], units="match", model_verifier=mv

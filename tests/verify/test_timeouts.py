@@ -18,9 +18,9 @@ from rewardkit.verify.sandbox import WorkerPool
 TIMEOUT = 1.0
 SLACK = 0.5
 # Equal at every point, so all of them are evaluated; each evaluation of a symbolic binomial
-# with a 100,000-term product takes seconds: a comparison crafted to be slow.
-SLOW_PRED = r"\boxed{(1+x)\binom{x}{100000}}"
-SLOW_GOLD = r"\binom{x}{100000}+x\binom{x}{100000}"
+# with a 20,000-term product takes seconds: a comparison crafted to be slow.
+SLOW_PRED = r"\boxed{(1+x)\binom{x}{20000}}"
+SLOW_GOLD = r"\binom{x}{20000}+x\binom{x}{20000}"
 
 
 @pytest.fixture(scope="module")
@@ -63,7 +63,7 @@ def test_a_worker_killed_mid_call_is_replaced():
             time.sleep(0.3)
             os.kill(first.value, signal.SIGKILL)  # the worker dies in the middle of a call
             died = busy.result(timeout=10)
-        assert died.status == "error" and "died" in died.error
+        assert died.status == "died" and "died" in died.error
         after = pool.call(os.getpid, timeout=30)
         assert after.status == "ok" and after.value != first.value
         assert pool.call(time.sleep, (30,), timeout=TIMEOUT).status == "timeout"  # overran: killed
@@ -150,7 +150,7 @@ def test_verification_works_in_forked_children_after_the_parent_used_the_pool():
 
 
 def test_several_slow_boxed_answers_share_one_deadline():
-    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{100000 - k}}}}}" for k in range(4)]
+    slow = [rf"\boxed{{(1+x)\binom{{x}}{{{20000 - k}}}}}" for k in range(4)]
     verdict, seconds = _timed(verify, " ".join(slow), SLOW_GOLD, timeout=TIMEOUT)
     assert not verdict.correct and verdict.reason == "timeout"
     assert seconds <= TIMEOUT + SLACK
@@ -162,7 +162,7 @@ def test_no_worker_process_is_a_verdict_not_a_crash(monkeypatch):
     def refuse(*args, **kwargs):
         raise OSError("cannot start processes here")
 
-    monkeypatch.setattr(sandbox, "_Worker", refuse)
+    monkeypatch.setattr(sandbox.WorkerPool, "_fork", refuse)
     monkeypatch.setattr(sandbox, "_POOL", None)
     verdict = verify(r"\boxed{(x+9)^2}", "x^2+18x+81")
     assert (verdict.correct, verdict.reason) == (False, "no_sandbox")

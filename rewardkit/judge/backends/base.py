@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from rewardkit.judge.parse import TokenLogprob
+from rewardkit.verify.errors import ServerConfigError
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +34,7 @@ FAILURE_REASONS = (JUDGE_UNAVAILABLE, TIMEOUT, RATE_LIMITED, BAD_JUDGE_REPLY, JU
 TRUNCATED = "truncated"  # a reply cut off by max_tokens before its verdict (not a failure)
 
 
-class JudgeConfigError(RuntimeError):
+class JudgeConfigError(ServerConfigError):
     """The judge answered in a way that can never succeed (a wrong model name, a wrong URL,
     a field the server does not know): raised at the first call instead of scoring every
     completion ``None`` at every step."""
