@@ -48,15 +48,8 @@ def iter_records(source: Any) -> Iterator[dict[str, Any]]:
         opener = gzip.open if path.suffix == ".gz" else open
         with opener(path, "rt", encoding="utf-8") as lines:
             for number, line in enumerate(lines, start=1):
-                if not line.strip():
-                    continue
-                try:
-                    record = json.loads(line)
-                except json.JSONDecodeError as exc:
-                    raise ValueError(f"{path}:{number}: not JSON ({exc.msg})") from None
-                if not isinstance(record, dict):
-                    raise TypeError(f"{path}:{number}: expected a JSON object")
-                yield record
+                if line.strip():
+                    yield json_record(line, f"{path}:{number}")
         return
     if type(source).__module__.startswith("ray.data"):  # a Ray Dataset, read by Ray's readers
         for batch in source.iter_batches(batch_format="pyarrow"):
@@ -66,6 +59,21 @@ def iter_records(source: Any) -> Iterator[dict[str, Any]]:
         if not isinstance(record, dict):
             raise TypeError(f"expected dict records, got {type(record).__name__}")
         yield record
+
+
+def json_record(line: str, where: str) -> dict[str, Any]:
+    """One JSONL line as a record; errors name ``where`` (``path:line``).
+
+    >>> json_record('{"prompt": "p"}', "in.jsonl:1")
+    {'prompt': 'p'}
+    """
+    try:
+        record = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"{where}: not JSON ({exc.msg})") from None
+    if not isinstance(record, dict):
+        raise TypeError(f"{where}: expected a JSON object")
+    return record
 
 
 def _parquet_records(path: Path) -> Iterator[dict[str, Any]]:

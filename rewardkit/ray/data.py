@@ -27,6 +27,7 @@ from itertools import islice
 from pathlib import Path
 from typing import Any
 
+from rewardkit.filters.generate import json_record
 from rewardkit.filters.score import Scorer
 from rewardkit.filters.shards import encode_json
 from rewardkit.ray import require_ray
@@ -134,13 +135,7 @@ def read_records_on_ray(
             continue
         for line in batch.column("text").to_pylist():
             number += 1
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise ValueError(f"{names[0]}: record {number}: not JSON ({exc.msg})") from None
-            if not isinstance(record, dict):
-                raise TypeError(f"{names[0]}: record {number}: expected a JSON object")
-            yield record
+            yield json_record(line, f"{names[0]}: record {number}")
 
 
 @contextmanager
