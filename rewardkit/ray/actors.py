@@ -35,9 +35,6 @@ class RewardActor:
         self.reward = get_reward(reward, **options) if isinstance(reward, str) else reward
         self.name = getattr(self.reward, "__name__", type(self.reward).__name__)
 
-    def reward_name(self) -> str:
-        return self.name
-
     def __call__(self, prompts=None, completions=(), **columns: Any) -> list[float | None]:
         """One value (or ``None``) per completion."""
         return list(self.reward(prompts=prompts, completions=list(completions), **columns))
@@ -64,12 +61,13 @@ class RewardActorPool:
     ) -> None:
         if num_actors < 1:
             raise ValueError("num_actors must be at least 1")
-        if isinstance(reward, str):
-            get_reward(reward, **options)  # a bad name or option fails here, not in an actor
+        # built here too: a bad name or option fails here, not in an actor, and the
+        # pool is named after it without asking an actor
+        here = RewardActor(reward, **options)
         ray = ensure_ray()
         remote = ray.remote(num_cpus=num_cpus, max_restarts=-1, max_task_retries=-1)(RewardActor)
         self.actors = [remote.remote(reward, **options) for _ in range(num_actors)]
-        self.__name__ = ray.get(self.actors[0].reward_name.remote())
+        self.__name__ = here.name
 
     def __call__(self, prompts=None, completions=(), **columns: Any) -> list[float | None]:
         return self._map("__call__", prompts, completions, columns)
