@@ -23,6 +23,7 @@ from typing import Any
 
 from tqdm import tqdm
 
+from rewardkit.filters.pipeline import EXECUTORS
 from rewardkit.filters.seen import SeenKeys
 from rewardkit.filters.shards import ShardStore, record_digest
 
@@ -232,8 +233,8 @@ def generate_completions(
     once, ``num_gpus``: per engine, ``runtime_env``, ``address``). The rows are the same
     and come in the same order; resuming works as locally.
     """
-    if executor not in ("local", "ray"):
-        raise ValueError(f"unknown executor {executor!r}: use 'local' or 'ray'")
+    if executor not in EXECUTORS:
+        raise ValueError(f"unknown executor {executor!r}: use one of {EXECUTORS}")
     if n < 1 or batch_size < 1 or prompts_per_shard < 1:
         raise ValueError("n, batch_size and prompts_per_shard must be at least 1")
     if engine not in ("transformers", "vllm"):
